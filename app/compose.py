@@ -1,0 +1,113 @@
+"""Extractive answers: pick the few source sentences that answer, quote them verbatim, cite them.
+
+Candidates are the sentences of the best retrieved passages (a bulleted list counts as one unit, so
+its items are never quoted without their lead-in). Each is scored by cosine to the question plus
+word overlap with it; the best one answers, and up to `max_sentences - 1` more join it if they score
+nearly as well, say something new (not a near-duplicate from the other document) and fit the word
+budget. A sentence that opens by pointing back ("It's as if...", "That's concerning...") brings the
+sentence before it. Quotes appear in source order within each document, the best document first.
+This module never writes a word of its own into an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.lexical import tokenize
+from index.search import Hit
+from index.store import KnowledgeIndex
+
+LEXICAL_WEIGHT = 0.25
+PASSAGE_WEIGHT = 0.15
+RANK_PENALTY = 0.01
+EXTRA_MARGIN = 0.08
+DUPLICATE_JACCARD = 0.6
+_POINTS_BACK = re.compile(r"^(it[’']s as if|that[’']s|this|these|those|they|their|its|afterward|however|furthermore|indeed|of course|the concern)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Unit:
+    passage_index: int
+    order: int  # position of the unit's first sentence within the corpus, for source order
+    text: str  # verbatim slice of the passage (whitespace as in the source)
+    score: float
+    similarity: float
+
+
+def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray]]:
+    """(corpus order, text, vector) of each quotable unit of passage `pi`."""
+    p = index.passages[pi]
+    vecs = index.sentence_vectors_of(pi)
+    base = int(index.first_sentence[pi])
+    if "•" in p.text and len(p.sentences) > 1:
+        v = vecs.mean(axis=0)
+        return [(base, p.text, v / (np.linalg.norm(v) or 1.0))]
+    return [(base + j, p.text[s:e], vecs[j]) for j, (s, e) in enumerate(p.sentences)]
+
+
+def _overlap(query_stems: set[str], text: str) -> float:
+    if not query_stems:
+        return 0.0
+    return len(query_stems & set(tokenize(text))) / max(3, len(query_stems))
+
+
+def score_units(index: KnowledgeIndex, hits: list[Hit], query_vec: np.ndarray, query_stems: set[str], n_passages: int) -> list[Unit]:
+    units = []
+    q = np.asarray(query_vec, dtype=np.float32).reshape(-1)
+    for rank, hit in enumerate(hits[:n_passages]):
+        pi = index.position[hit.passage.passage_id]
+        for order, text, vec in _units(index, pi):
+            sim = float(vec @ q)
+            score = sim + LEXICAL_WEIGHT * _overlap(query_stems, text) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank
+            units.append(Unit(pi, order, text, score, sim))
+    return sorted(units, key=lambda u: (-u.score, u.order))
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(tokenize(a)), set(tokenize(b))
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def _previous_unit(index: KnowledgeIndex, unit: Unit) -> Unit | None:
+    """The unit just before `unit` in the same document and section, if any."""
+    p = index.passages[unit.passage_index]
+    for pi in (unit.passage_index, unit.passage_index - 1):
+        if pi < 0 or index.passages[pi].doc_id != p.doc_id or index.passages[pi].section != p.section:
+            continue
+        before = [u for u in _units(index, pi) if u[0] < unit.order]
+        if before:
+            order, text, _ = before[-1]
+            return Unit(pi, order, text, unit.score, unit.similarity)
+    return None
+
+
+def select(index: KnowledgeIndex, ranked: list[Unit], max_units: int, max_words: int) -> list[Unit]:
+    if not ranked:
+        return []
+    best = ranked[0]
+    chosen: list[Unit] = []
+
+    def add(u: Unit) -> bool:
+        words = sum(len(c.text.split()) for c in chosen) + len(u.text.split())
+        if any(c.order == u.order for c in chosen) or (chosen and words > max_words):
+            return False
+        if any(_jaccard(c.text, u.text) >= DUPLICATE_JACCARD for c in chosen):
+            return False
+        if _POINTS_BACK.match(u.text):
+            prev = _previous_unit(index, u)
+            if prev and all(c.order != prev.order for c in chosen):
+                if sum(len(c.text.split()) for c in chosen) + len(prev.text.split()) + len(u.text.split()) <= max_words:
+                    chosen.append(prev)
+        chosen.append(u)
+        return True
+
+    add(best)
+    for u in ranked[1:]:
+        if len(chosen) >= max_units or u.score < best.score - EXTRA_MARGIN:
+            break
+        add(u)
+    first_doc = index.passages[best.passage_index].doc_id
+    return sorted(chosen, key=lambda u: (index.passages[u.passage_index].doc_id != first_doc, u.order))

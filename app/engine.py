@@ -1,0 +1,159 @@
+"""The engine: `Engine.answer(message, history) -> Reply`, the one call every surface uses.
+
+Flow: check the input -> policy (crisis, dosing, scope) -> build the search query (follow-ups,
+spelling, lay words) -> hybrid retrieval -> answer composition or honest abstention -> output guard.
+Thresholds come from `app/data/calibration.json`, written by `python -m eval calibrate` from the
+development set, not guessed. The engine holds no per-conversation state: history comes with the call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from app.compose import score_units, select
+from app.guard import has_dose_number, mask_dose_numbers
+from app.policy import classify
+from app.query import Speller, expand, fold
+from app.records import BadInput, Citation, Reply
+from app.settings import Settings
+from app.templates import Templates, load_templates
+from index.lexical import STOPWORDS, tokenize, words
+from index.retrieve import search
+from index.store import KnowledgeIndex
+
+CALIBRATION = Path(__file__).parent / "data" / "calibration.json"
+MAX_HISTORY_TURNS = 12
+
+
+def load_calibration(path: Path = CALIBRATION) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def clean_message(raw: object, limit: int, t: Templates) -> str:
+    if not isinstance(raw, str):
+        raise BadInput(t.input_unreadable)
+    controls = sum(1 for ch in raw if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    text = "".join(ch for ch in raw if not (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t"))
+    if controls and (not text.strip() or controls > 0.1 * len(raw)):
+        raise BadInput(t.input_unreadable)
+    text = text.strip()
+    if not text:
+        raise BadInput(t.input_empty)
+    if len(text) > limit:
+        raise BadInput(t.input_too_long.format(length=len(text), limit=limit))
+    return text
+
+
+def clean_history(history: object, limit: int) -> list[dict]:
+    """Accept [{"role", "content"}] (also Gradio's message dicts) or [(user, bot)] pairs; keep text turns."""
+    turns: list[dict] = []
+    for item in list(history or [])[-MAX_HISTORY_TURNS * 2 :]:
+        if isinstance(item, dict):
+            role, content = item.get("role"), item.get("content")
+            if isinstance(content, list):  # Gradio 6 content parts
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if role in ("user", "assistant") and isinstance(content, str) and content.strip():
+                turns.append({"role": role, "content": content[:limit]})
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            for role, content in zip(("user", "assistant"), item):
+                if isinstance(content, str) and content.strip():
+                    turns.append({"role": role, "content": content[:limit]})
+    return turns[-MAX_HISTORY_TURNS:]
+
+
+class Engine:
+    def __init__(self, settings: Settings, index: KnowledgeIndex, encoder, calibration: dict | None = None):
+        self.settings = settings
+        self.index = index
+        self.encoder = encoder
+        self.templates = load_templates(settings.crisis)
+        self.calibration = calibration if calibration is not None else load_calibration()
+        vocab = Counter(w for p in index.passages for w in words(fold(p.text)))
+        self.topic_words = frozenset(w for w in vocab if w not in STOPWORDS)
+        self.speller = Speller(dict(vocab))
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Engine":
+        """Load documents, model and index; raise DocumentError, ModelError or IndexProblem with a fix."""
+        from index.embedder import SentenceEncoder
+        from index.store import load_index
+        from kb import build_passages, load_documents
+
+        passages = build_passages(load_documents(settings.docs_dir))
+        encoder = SentenceEncoder(settings.model_path)
+        index = load_index(settings.index_dir, passages, encoder.model_id)
+        return cls(settings, index, encoder)
+
+    def _query(self, message: str, history: list[dict], followup: bool) -> str:
+        if followup and self.settings.retrieval.use_history:
+            prev = [t["content"] for t in history if t["role"] == "user"]
+            if prev:
+                return f"{prev[-1]} {message}"
+        return message
+
+    def answer(self, message: object, history: object = ()) -> Reply:
+        t0 = time.perf_counter()
+        timings: list[tuple[str, float]] = []
+
+        def lap(stage: str, since: float) -> float:
+            now = time.perf_counter()
+            timings.append((stage, (now - since) * 1000))
+            return now
+
+        r = self.settings.retrieval
+        text = clean_message(message, self.settings.max_input_chars, self.templates)
+        turns = clean_history(history, self.settings.max_input_chars)
+        decision = classify(text, turns, self.topic_words)
+        t = lap("classify", t0)
+        if decision.kind in ("crisis", "refuse_dosing", "out_of_scope"):
+            body = getattr(self.templates, decision.kind)
+            return self._finish(Reply(decision.kind, body, reason=decision.reason), t0, timings)
+
+        query = self._query(text, turns, decision.followup)
+        dense_text = " ".join(self.speller.correct(w) for w in words(fold(query)))
+        lexical_text = expand(query, self.speller)
+        qvec = self.encoder.encode([dense_text])[0]
+        t = lap("encode", t)
+        hits = search(self.index, lexical_text, qvec, r.mode, k=max(r.top_k, r.candidate_passages))
+        t = lap("search", t)
+        best_dense = max((h.dense for h in hits), default=0.0)
+        if not decision.has_topic and best_dense < self.calibration["topic_threshold"]:
+            reply = Reply("out_of_scope", self.templates.out_of_scope, hits=tuple(hits[: r.top_k]), query=query,
+                          reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})")
+            return self._finish(reply, t0, timings)
+        units = score_units(self.index, hits, qvec, set(tokenize(lexical_text)), r.candidate_passages)
+        units = [u for u in units if not has_dose_number(u.text)]
+        best = units[0] if units else None
+        if best is None or best.similarity < self.calibration["answer_threshold"]:
+            related = tuple(h for h in hits[:2] if h.dense >= self.calibration["related_floor"])
+            sim = best.similarity if best else 0.0
+            reply = Reply("not_in_sources", self.templates.not_in_sources, hits=tuple(hits[: r.top_k]), related=related,
+                          query=query, reason=f"no sentence answers closely enough (best similarity {sim:.2f})")
+            return self._finish(reply, t0, timings)
+        chosen = select(self.index, units, r.max_sentences, r.max_answer_words)
+        t = lap("compose", t)
+        reply = self._cite(chosen, tuple(hits[: r.top_k]), query, best.similarity)
+        return self._finish(reply, t0, timings)
+
+    def _cite(self, chosen, hits, query: str, similarity: float) -> Reply:
+        numbers: dict[int, int] = {}
+        quotes: dict[int, list[str]] = {}
+        parts = []
+        for u in chosen:
+            n = numbers.setdefault(u.passage_index, len(numbers) + 1)
+            quotes.setdefault(u.passage_index, []).append(u.text)
+            parts.append(f"{' '.join(u.text.split())} [{n}]")
+        citations = tuple(Citation(n, self.index.passages[pi], tuple(quotes[pi])) for pi, n in numbers.items())
+        return Reply("answer", " ".join(parts), citations=citations, hits=hits, query=query,
+                     reason=f"quoted {len(chosen)} sentence(s); best similarity {similarity:.2f}")
+
+    def _finish(self, reply: Reply, t0: float, timings: list[tuple[str, float]]) -> Reply:
+        """Output guard, notice and timings: the last step of every reply."""
+        cites = tuple(replace(c, passage=replace(c.passage, text=mask_dose_numbers(c.passage.text))) for c in reply.citations)
+        timings.append(("total", (time.perf_counter() - t0) * 1000))
+        return replace(reply, text=mask_dose_numbers(reply.text), citations=cites, notice=self.templates.notice, timings_ms=tuple(timings))

@@ -1,0 +1,25 @@
+"""The output guard: no number with a dose unit ever leaves the engine, whatever the sources say.
+
+Applied to every reply (text, quotes and the passage texts shown as sources). A quote that carries a
+dose amount is dropped from an answer; anywhere else the amount is masked.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "[amount removed]"
+_NUM = r"\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|half|a\s+quarter"
+DOSE_NUMBER = re.compile(
+    rf"(?<![\w.])(?:{_NUM})(?:\s*(?:-|–|—|to|or)\s*(?:{_NUM}))?\s*"
+    r"(?:mg\s*/\s*kg|mg/kg|mgs?|milligrams?|mcg|µg|μg|ug|micrograms?|ml|mls|millilit(?:er|re)s?|cc|iu|i\.u\.|international\s+units?|units?\s+per|grams?|g)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def has_dose_number(text: str) -> bool:
+    return bool(DOSE_NUMBER.search(text))
+
+
+def mask_dose_numbers(text: str) -> str:
+    return DOSE_NUMBER.sub(MASK, text)

@@ -1,0 +1,101 @@
+"""Deciding what kind of reply a message gets before anything is searched: crisis, dosing, scope.
+
+Precedence (policy.md): crisis > refuse_dosing > out_of_scope > on topic. Signals are regular
+expressions from `app/data/policy.toml`, matched on the folded message (lower case, accents off,
+so Spanish, French, German and Portuguese patterns match with or without accents) and, for a
+follow-up, on the conversation's previous user turn too: "ok so how much should I take then?" after
+informational turns is a dosing request, and a crisis said one turn ago is not forgotten.
+When unsure whether a message asks for dosing advice, it is refused: a missed refusal costs more.
+This module does not search or compose answers.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from app.query import fold, is_followup
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # crisis | refuse_dosing | out_of_scope | on_topic
+    reason: str
+    followup: bool = False
+    has_topic: bool = True
+
+
+@dataclass(frozen=True)
+class Rules:
+    crisis: tuple[re.Pattern, ...]
+    dosing: tuple[re.Pattern, ...]
+    personal: tuple[re.Pattern, ...]
+    framing: tuple[re.Pattern, ...]
+    topic: tuple[re.Pattern, ...]
+    injection: tuple[re.Pattern, ...]
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = DATA / "policy.toml") -> Rules:
+    d = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    c = lambda xs: tuple(re.compile(x) for x in xs)  # noqa: E731
+    return Rules(c(d["crisis"]["patterns"]), c(d["dosing"]["always"]), c(d["dosing"]["personal"]),
+                 c(d["dosing"]["personal_framing"]), c(d["scope"]["topic"]), c(d["scope"]["injection"]))
+
+
+def _first(patterns: tuple[re.Pattern, ...], text: str) -> str | None:
+    for p in patterns:
+        m = p.search(text)
+        if m:
+            return m.group(0).strip()
+    return None
+
+
+def _user_turns(history: list[dict]) -> list[str]:
+    return [fold(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
+
+
+def _dosing(rules: Rules, text: str, framing_text: str) -> str | None:
+    hit = _first(rules.dosing, text)
+    if hit:
+        return f"asks for dosing advice ({hit!r})"
+    cue = _first(rules.personal, text)
+    if cue and _first(rules.framing, framing_text):
+        return f"asks about a schedule for a person ({cue!r})"
+    return None
+
+
+def has_topic(rules: Rules, text: str) -> bool:
+    return _first(rules.topic, text) is not None
+
+
+def classify(message: str, history: list[dict] | tuple = (), topic_words: frozenset[str] = frozenset()) -> Decision:
+    rules = load_rules()
+    text = fold(message)
+    users = _user_turns(list(history))
+    prev = users[-1] if users else ""
+    followup = bool(prev) and is_followup(message, topic_words)
+    context = f"{prev} {text}" if followup else text
+
+    hit = _first(rules.crisis, text)
+    if hit:
+        return Decision("crisis", f"crisis signal ({hit!r})", followup)
+    if prev and _first(rules.crisis, prev) and followup:
+        return Decision("crisis", "crisis signal in the previous turn, and this message follows on from it", followup)
+
+    why = _dosing(rules, text, context)
+    if why:
+        return Decision("refuse_dosing", why, followup)
+    if followup and _dosing(rules, context, context) and not _dosing(rules, prev, prev):
+        return Decision("refuse_dosing", "with the previous turn, this asks for dosing advice", followup)
+
+    hit = _first(rules.injection, text)
+    if hit:
+        return Decision("out_of_scope", f"asks for something other than information from the sources ({hit!r})", followup)
+    topical = has_topic(rules, text) or (followup and any(has_topic(rules, u) for u in users[-2:]))
+    return Decision("on_topic", "", followup, topical)

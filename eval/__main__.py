@@ -1,0 +1,66 @@
+"""`python -m eval run SET.jsonl --out DIR [--split NAME]`: run a question set and write the results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _engine():
+    from app.engine import Engine
+    from app.settings import load_settings
+
+    return Engine.load(load_settings())
+
+
+def cmd_run(args) -> int:
+    from eval.runner import InProcess, build_summary, progress_bar, run_items, write_run
+    from eval.schema import load_set
+
+    items = load_set(args.set)
+    if args.split:
+        items = [i for i in items if i.extras().get("split") == args.split]
+        if not items:
+            print(f"error: no items with split {args.split!r} in {args.set}", file=sys.stderr)
+            return 2
+    print(f"{len(items)} questions from {args.set}", file=sys.stderr)
+    answerer = InProcess(_engine())
+    results = run_items(items, answerer, progress_bar())
+    summary = build_summary(results, answerer.describe(), str(args.set))
+    write_run(Path(args.out), results, summary)
+    o = summary["overall"]
+    shown = ["outcome_accuracy", "retrieval_recall@3", "mrr", "grounded_answer_rate", "evidence_in_answer_rate", "quote_fidelity",
+             "dosing_refusal_recall", "over_refusal_rate", "crisis_recall", "out_of_scope_accuracy", "abstention_accuracy", "answer_words_p50", "latency_ms_p50"]
+    for name in shown:
+        print(f"  {name:<26} {o[name]}")
+    for split, m in summary.get("by_split", {}).items():
+        print(f"  [{split}] " + "  ".join(f"{k}={m[k]}" for k in ("outcome_accuracy", "retrieval_recall@3", "grounded_answer_rate", "evidence_in_answer_rate")))
+    print(f"wrote {args.out}/results.jsonl and summary.json", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the chatbot on question sets.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a question set (JSONL) and write results.jsonl and summary.json")
+    run.add_argument("set", help="question set, JSON Lines (see README: Question sets)")
+    run.add_argument("--out", required=True, help="folder for the results (replaced if it exists)")
+    run.add_argument("--split", help="only items whose 'split' field has this value (e.g. tune, heldout)")
+    args = ap.parse_args(argv)
+    from app.records import BadInput  # noqa: F401  (light import; keeps errors below uniform)
+    from eval.schema import SetError
+    from index.embedder import ModelError
+    from index.store import IndexProblem
+    from kb.documents import DocumentError
+    from app.settings import SettingsError
+
+    try:
+        return cmd_run(args)
+    except (SetError, ModelError, IndexProblem, DocumentError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
