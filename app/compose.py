@@ -20,10 +20,11 @@ from index.lexical import tokenize
 from index.search import Hit
 from index.store import KnowledgeIndex
 
-LEXICAL_WEIGHT = 0.25
-PASSAGE_WEIGHT = 0.15
+LEXICAL_WEIGHT = 0.45
+PASSAGE_WEIGHT = 0.0
 RANK_PENALTY = 0.01
-EXTRA_MARGIN = 0.08
+RANK_PRIOR = 0.0
+EXTRA_MARGIN = 0.25
 DUPLICATE_JACCARD = 0.6
 _POINTS_BACK = re.compile(r"^(it[’']s as if|that[’']s|this|these|those|they|their|its|afterward|however|furthermore|indeed|of course|the concern)\b", re.I)
 
@@ -37,31 +38,52 @@ class Unit:
     similarity: float
 
 
+def _is_bullet(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return text[line_start:start].strip() in ("•", "-", "*", "·")
+
+
 def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray]]:
-    """(corpus order, text, vector) of each quotable unit of passage `pi`."""
+    """(corpus order, text, vector) of each quotable unit of passage `pi`: a sentence, or a list's
+    lead-in ("There are two kinds of ketamine:") together with its bullet items."""
     p = index.passages[pi]
     vecs = index.sentence_vectors_of(pi)
     base = int(index.first_sentence[pi])
-    if "•" in p.text and len(p.sentences) > 1:
-        v = vecs.mean(axis=0)
-        return [(base, p.text, v / (np.linalg.norm(v) or 1.0))]
-    return [(base + j, p.text[s:e], vecs[j]) for j, (s, e) in enumerate(p.sentences)]
+    out, j = [], 0
+    while j < len(p.sentences):
+        s, e = p.sentences[j]
+        k = j + 1
+        if p.text[s:e].rstrip().endswith(":"):
+            while k < len(p.sentences) and _is_bullet(p.text, p.sentences[k][0]):
+                k += 1
+        if k - j > 1:
+            v = vecs[j:k].mean(axis=0)
+            out.append((base + j, p.text[s : p.sentences[k - 1][1]], v / (np.linalg.norm(v) or 1.0)))
+        else:
+            out.append((base + j, p.text[s:e], vecs[j]))
+        j = k
+    return out
 
 
-def _overlap(query_stems: set[str], text: str) -> float:
-    if not query_stems:
+def _overlap(query_stems: set[str], text: str, idf: dict[str, float]) -> float:
+    """Share of the query's information (IDF-weighted stems) that the unit contains."""
+    known = {t: idf.get(t, 0.0) for t in query_stems}
+    total = sum(known.values())
+    if total <= 0:
         return 0.0
-    return len(query_stems & set(tokenize(text))) / max(3, len(query_stems))
+    return sum(w for t, w in known.items() if t in set(tokenize(text))) / total
 
 
-def score_units(index: KnowledgeIndex, hits: list[Hit], query_vec: np.ndarray, query_stems: set[str], n_passages: int) -> list[Unit]:
+def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: set[str], n_passages: int) -> list[Unit]:
+    """Score every unit of the top passages; with several query vectors (a follow-up searched
+    alone and with its context) a unit takes its best similarity to any of them."""
     units = []
-    q = np.asarray(query_vec, dtype=np.float32).reshape(-1)
+    qs = np.stack([index.center_query(q)[1] for q in query_vecs])
     for rank, hit in enumerate(hits[:n_passages]):
         pi = index.position[hit.passage.passage_id]
         for order, text, vec in _units(index, pi):
-            sim = float(vec @ q)
-            score = sim + LEXICAL_WEIGHT * _overlap(query_stems, text) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank
+            sim = float((qs @ vec).max())
+            score = sim + LEXICAL_WEIGHT * _overlap(query_stems, text, index.idf) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
             units.append(Unit(pi, order, text, score, sim))
     return sorted(units, key=lambda u: (-u.score, u.order))
 

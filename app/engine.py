@@ -16,14 +16,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.compose import score_units, select
+from app.coverage import coverage_gaps
 from app.guard import has_dose_number, mask_dose_numbers
 from app.policy import classify
-from app.query import Speller, expand, fold
+from app.query import Speller, expand, fold, translate_terms
 from app.records import BadInput, Citation, Reply
 from app.settings import Settings
 from app.templates import Templates, load_templates
 from index.lexical import STOPWORDS, tokenize, words
-from index.retrieve import search
+from index.retrieve import fuse, search
 from index.store import KnowledgeIndex
 
 CALIBRATION = Path(__file__).parent / "data" / "calibration.json"
@@ -76,6 +77,7 @@ class Engine:
         vocab = Counter(w for p in index.passages for w in words(fold(p.text)))
         self.topic_words = frozenset(w for w in vocab if w not in STOPWORDS)
         self.speller = Speller(dict(vocab))
+        self.corpus_stems = frozenset(t for p in index.passages for t in tokenize(p.text))
 
     @classmethod
     def load(cls, settings: Settings) -> "Engine":
@@ -89,12 +91,21 @@ class Engine:
         index = load_index(settings.index_dir, passages, encoder.model_id)
         return cls(settings, index, encoder)
 
-    def _query(self, message: str, history: list[dict], followup: bool) -> str:
-        if followup and self.settings.retrieval.use_history:
-            prev = [t["content"] for t in history if t["role"] == "user"]
-            if prev:
-                return f"{prev[-1]} {message}"
-        return message
+    def _queries(self, message: str, history: list[dict], followup: bool) -> list[str]:
+        """The message, and for a follow-up also the message with the previous user turn: both are
+        searched and fused, so context helps "and for OCD?" without drowning a new topic."""
+        prev = [t["content"] for t in history if t["role"] == "user"]
+        if followup and prev and self.settings.retrieval.use_history:
+            return [message, f"{prev[-1]} {message}"]
+        return [message]
+
+    def _search(self, query: str, k: int):
+        dense_text = " ".join(self.speller.correct(w) for w in words(fold(query)))
+        dense_text = f"{dense_text} {translate_terms(query)}".strip()
+        lexical_text = expand(query, self.speller)
+        qvec = self.encoder.encode([dense_text])[0]
+        hits = search(self.index, lexical_text, qvec, self.settings.retrieval.mode, k=k)
+        return hits, qvec, set(tokenize(lexical_text))
 
     def answer(self, message: object, history: object = ()) -> Reply:
         t0 = time.perf_counter()
@@ -114,30 +125,36 @@ class Engine:
             body = getattr(self.templates, decision.kind)
             return self._finish(Reply(decision.kind, body, reason=decision.reason), t0, timings)
 
-        query = self._query(text, turns, decision.followup)
-        dense_text = " ".join(self.speller.correct(w) for w in words(fold(query)))
-        lexical_text = expand(query, self.speller)
-        qvec = self.encoder.encode([dense_text])[0]
-        t = lap("encode", t)
-        hits = search(self.index, lexical_text, qvec, r.mode, k=max(r.top_k, r.candidate_passages))
-        t = lap("search", t)
+        queries = self._queries(text, turns, decision.followup)
+        k = max(r.top_k, r.candidate_passages)
+        runs = [self._search(q, k) for q in queries]
+        hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _, _ in runs], k=k)
+        qvecs = [v for _, v, _ in runs]
+        stems = set().union(*(s for _, _, s in runs))
+        query = queries[-1]
+        t = lap("retrieve", t)
         best_dense = max((h.dense for h in hits), default=0.0)
+        signals = {"topic_similarity": best_dense, "has_topic": decision.has_topic}
         if not decision.has_topic and best_dense < self.calibration["topic_threshold"]:
             reply = Reply("out_of_scope", self.templates.out_of_scope, hits=tuple(hits[: r.top_k]), query=query,
-                          reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})")
+                          reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        units = score_units(self.index, hits, qvec, set(tokenize(lexical_text)), r.candidate_passages)
+        units = score_units(self.index, hits, qvecs, stems, r.candidate_passages)
         units = [u for u in units if not has_dose_number(u.text)]
         best = units[0] if units else None
-        if best is None or best.similarity < self.calibration["answer_threshold"]:
-            related = tuple(h for h in hits[:2] if h.dense >= self.calibration["related_floor"])
-            sim = best.similarity if best else 0.0
+        sim = best.similarity if best else 0.0
+        gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
+        signals.update(confidence=sim, gaps=gaps)
+        cal = self.calibration
+        if best is None or sim < cal["answer_threshold"] or (gaps and sim < cal["gap_answer_threshold"]):
+            related = tuple(h for h in hits[:2] if h.dense >= cal["related_floor"])
+            why = f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gaps else "no sentence answers closely enough"
             reply = Reply("not_in_sources", self.templates.not_in_sources, hits=tuple(hits[: r.top_k]), related=related,
-                          query=query, reason=f"no sentence answers closely enough (best similarity {sim:.2f})")
+                          query=query, reason=f"{why} (best similarity {sim:.2f})", **signals)
             return self._finish(reply, t0, timings)
         chosen = select(self.index, units, r.max_sentences, r.max_answer_words)
         t = lap("compose", t)
-        reply = self._cite(chosen, tuple(hits[: r.top_k]), query, best.similarity)
+        reply = replace(self._cite(chosen, tuple(hits[: r.top_k]), query, best.similarity), **signals)
         return self._finish(reply, t0, timings)
 
     def _cite(self, chosen, hits, query: str, similarity: float) -> Reply:

@@ -50,6 +50,27 @@ def load_synonyms() -> tuple[tuple[re.Pattern, str], ...]:
     return tuple((re.compile(k), v) for k, v in data["expand"].items())
 
 
+@lru_cache(maxsize=1)
+def load_glossary() -> tuple[tuple[re.Pattern, str], ...]:
+    data = tomllib.loads((DATA / "glossary.toml").read_text(encoding="utf-8"))
+    return tuple((re.compile(k), v) for k, v in data["terms"].items())
+
+
+def translate_terms(text: str) -> str:
+    """English words for the known key terms of a non-English question ("" if none)."""
+    folded = fold(text)
+    return " ".join(v for pat, v in load_glossary() if pat.search(folded))
+
+
+@lru_cache(maxsize=50_000)
+def is_english(word: str) -> bool:
+    """A real English word (seen in wordfreq's lists) is never "corrected" into a corpus word:
+    "insurance" must not become "instance"."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= 2.0
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     out, frontier = {word}, {word}
     for _ in range(depth):
@@ -85,7 +106,7 @@ class Speller:
                     self._lookup.setdefault(d, []).append(w)
 
     def correct(self, word: str) -> str:
-        if word in self.vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS:
+        if word in self.vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS or is_english(word):
             return word
         allowed = 1 if len(word) <= 5 else self.max_distance
         best, best_key = word, None
@@ -104,4 +125,5 @@ def expand(text: str, speller: Speller | None) -> str:
     folded = fold(text)
     corrected = " ".join(speller.correct(w) for w in words(folded)) if speller else folded
     extra = [v for pat, v in load_synonyms() if pat.search(folded) or pat.search(corrected)]
+    extra.append(translate_terms(text))
     return " ".join([corrected, *extra]).strip()

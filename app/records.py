@@ -38,6 +38,10 @@ class Reply:
     query: str = ""  # what was actually searched for
     reason: str = ""  # why this kind was chosen (for reviewers)
     notice: str = ""
+    confidence: float | None = None  # best sentence similarity, when retrieval ran (for calibration)
+    topic_similarity: float | None = None  # best dense similarity of any passage
+    has_topic: bool | None = None  # on-topic words in the message (or the conversation it follows)
+    gaps: tuple[str, ...] = ()  # specific words of the question the sources never use
     timings_ms: tuple[tuple[str, float], ...] = field(default=())
 
     def to_dict(self) -> dict:
@@ -50,6 +54,9 @@ class Reply:
             "related": [{"passage_id": h.passage.passage_id, "title": h.passage.title, "text": h.passage.text} for h in self.related],
             "searched_for": self.query,
             "reason": self.reason,
+            "signals": {"confidence": None if self.confidence is None else round(self.confidence, 4),
+                        "topic_similarity": None if self.topic_similarity is None else round(self.topic_similarity, 4),
+                        "has_topic": self.has_topic, "gaps": list(self.gaps)},
             "notice": self.notice,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms},
         }

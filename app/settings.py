@@ -70,7 +70,7 @@ class Server(_Strict):
 class Retrieval(_Strict):
     top_k: int = Field(5, ge=1, le=50)
     candidate_passages: int = Field(4, ge=1, le=20)
-    max_sentences: int = Field(3, ge=1, le=6)
+    max_sentences: int = Field(4, ge=1, le=6)
     max_answer_words: int = Field(120, ge=20, le=400)
     mode: str = Field("hybrid", pattern=r"^(dense|bm25|hybrid)$")
     use_history: bool = True

@@ -40,6 +40,30 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from app.engine import CALIBRATION
+    from eval.calibrate import calibrate, dump
+    from eval.schema import load_set
+
+    items = [i for path in args.sets for i in load_set(path) if i.extras().get("split") == args.split]
+    if not items:
+        print(f"error: no items with split {args.split!r} in {', '.join(args.sets)}", file=sys.stderr)
+        return 2
+    print(f"calibrating on {len(items)} questions (split {args.split!r})", file=sys.stderr)
+    result = calibrate(_engine(), items, args.max_wrong)
+    result["calibrated_on"] = {"sets": args.sets, "split": args.split}
+    result["command"] = "python -m eval calibrate " + " ".join(args.sets) + f" --split {args.split} --max-wrong {args.max_wrong}"
+    out = Path(args.write) if args.write else CALIBRATION
+    out.write_text(dump(result), encoding="utf-8")
+    c = result["chosen"]
+    print(f"answer_threshold={result['answer_threshold']} gap_answer_threshold={result['gap_answer_threshold']} -> "
+          f"abstention_accuracy={c['abstention']['abstention_accuracy']} wrong_abstention_rate={c['abstention']['wrong_abstention_rate']}")
+    print(f"topic_threshold={result['topic_threshold']} -> out_of_scope_caught={c['topic']['out_of_scope_caught']} "
+          f"on_topic_pushed_out={c['topic']['on_topic_pushed_out']}")
+    print(f"wrote {out} (with the trade-off curves)", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the chatbot on question sets.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -47,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("set", help="question set, JSON Lines (see README: Question sets)")
     run.add_argument("--out", required=True, help="folder for the results (replaced if it exists)")
     run.add_argument("--split", help="only items whose 'split' field has this value (e.g. tune, heldout)")
+    cal = sub.add_parser("calibrate", help="choose the abstention and scope thresholds on labelled sets")
+    cal.add_argument("sets", nargs="+", help="question sets (JSONL)")
+    cal.add_argument("--split", default="tune", help="only items of this split (default: tune; never the held-out one)")
+    cal.add_argument("--max-wrong", type=float, default=0.03, help="largest share of answerable questions wrongly abstained")
+    cal.add_argument("--write", help="where to write the calibration (default: app/data/calibration.json)")
     args = ap.parse_args(argv)
     from app.records import BadInput  # noqa: F401  (light import; keeps errors below uniform)
     from eval.schema import SetError
@@ -56,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.settings import SettingsError
 
     try:
-        return cmd_run(args)
+        return {"run": cmd_run, "calibrate": cmd_calibrate}[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

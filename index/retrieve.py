@@ -14,7 +14,7 @@ from index.search import Hit, max_by_group, order, rrf
 from index.store import KnowledgeIndex
 
 MODES = ("dense", "bm25", "hybrid")
-WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0}
+WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 2.0}  # chosen on the tune split (README: Retrieval)
 
 
 def _faiss_scores(faiss_index, query_vec: np.ndarray, n: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,10 +37,12 @@ def _rank_of(scores: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def dense_scores(index: KnowledgeIndex, query_vec: np.ndarray, pool: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(passage-vector scores, best-sentence scores, sentence scores), each -inf where not pooled."""
+    """(passage-vector scores, best-sentence scores, sentence scores), each -inf where not pooled.
+    `query_vec` is the raw normalised query vector; it is centred here like the stored vectors."""
     n = len(index.passages)
-    pscore, _ = _faiss_scores(index.passage_vectors, query_vec, n, pool)
-    sscore, _ = _faiss_scores(index.sentence_vectors, query_vec, len(index.sentences), pool * 3)
+    qp, qs = index.center_query(query_vec)
+    pscore, _ = _faiss_scores(index.passage_vectors, qp, n, pool)
+    sscore, _ = _faiss_scores(index.sentence_vectors, qs, len(index.sentences), pool * 3)
     best_sentence = max_by_group(sscore, index.sentences[:, 0], n) if len(sscore) else np.full(n, -np.inf, np.float32)
     return pscore, best_sentence, sscore
 
@@ -68,3 +70,19 @@ def search(index: KnowledgeIndex, query_text: str, query_vec: np.ndarray, mode: 
         d = float(dense[i]) if np.isfinite(dense[i]) else 0.0
         hits.append(Hit(index.passages[i], float(fused[i]), mode, d, float(lexical[i])))
     return hits
+
+
+def fuse(rankings: list[list[Hit]], weights: list[float] | None = None, k: int = 5) -> list[Hit]:
+    """Fuse several hit lists (e.g. a follow-up searched alone and with the previous turn) by RRF.
+    A passage keeps the best dense and lexical scores it had in any list."""
+    weights = weights or [1.0] * len(rankings)
+    total: dict[str, float] = {}
+    best: dict[str, Hit] = {}
+    for hits, w in zip(rankings, weights):
+        for rank, h in enumerate(hits, start=1):
+            pid = h.passage.passage_id
+            total[pid] = total.get(pid, 0.0) + w / (60 + rank)
+            old = best.get(pid)
+            best[pid] = h if old is None or h.dense > old.dense else old
+    ids = sorted(total, key=lambda pid: -total[pid])[:k]
+    return [Hit(best[p].passage, total[p], best[p].method, best[p].dense, best[p].lexical) for p in ids]

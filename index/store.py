@@ -21,9 +21,9 @@ from kb.passages import Passage, passages_hash
 from index.embedder import Encoder
 from index.lexical import BM25
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 REBUILD_HINT = "rebuild it with '.venv/bin/python -m index build' (or 'make index')"
-FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "sentences.faiss")
+FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "sentences.faiss", "means.npy")
 
 
 class IndexProblem(RuntimeError):
@@ -39,6 +39,7 @@ class Manifest:
     passages_hash: str
     n_passages: int
     n_sentences: int
+    centered: bool
     index_type: str
     built_at: str
     build_seconds: float
@@ -47,6 +48,18 @@ class Manifest:
 def passage_embedding_text(p: Passage) -> str:
     """What the model reads for a passage: the section heading gives short paragraphs their topic."""
     return f"{p.section}. {p.text}" if p.section else p.text
+
+
+def sentence_idf(sentences: list[str]) -> dict[str, float]:
+    """Inverse document frequency of each stem over sentences (BM25's smoothed form)."""
+    import math
+    from collections import Counter
+
+    from index.lexical import tokenize
+
+    df = Counter(t for s in sentences for t in set(tokenize(s)))
+    n = len(sentences)
+    return {t: math.log((n - d + 0.5) / (d + 0.5) + 1) for t, d in df.items()}
 
 
 def sentence_refs(passages: list[Passage]) -> np.ndarray:
@@ -62,12 +75,19 @@ class KnowledgeIndex:
     sentences: np.ndarray  # rows of (passage index, sentence index)
     manifest: Manifest
     bm25: BM25
+    means: np.ndarray  # row 0: mean passage vector, row 1: mean sentence vector (before centering)
 
     def __post_init__(self) -> None:
         self.position = {p.passage_id: i for i, p in enumerate(self.passages)}
         counts = np.array([len(p.sentences) for p in self.passages], dtype=np.int64)
         self.first_sentence = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
         self._sentence_matrix = None
+        self.idf = sentence_idf([self.passages[i].text[slice(*self.passages[i].sentences[j])] for i, j in self.sentences])
+
+    def center_query(self, query_vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The query centred the same way as the passage and sentence vectors: (for passages, for sentences)."""
+        q = np.asarray(query_vec, dtype=np.float32).reshape(1, -1)
+        return center(q, self.means[0])[0], center(q, self.means[1])[0]
 
     def sentence_vectors_of(self, passage_index: int) -> np.ndarray:
         """The stored vectors of one passage's sentences (read from FAISS, cached for small corpora)."""
@@ -82,6 +102,14 @@ class KnowledgeIndex:
         pi, si = self.sentences[row]
         s, e = self.passages[pi].sentences[si]
         return self.passages[pi].text[s:e]
+
+
+def center(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Subtract the corpus mean and re-normalise. Every passage here is about ketamine, so raw
+    cosines are all high and differ little; centring removes that shared direction and leaves what
+    distinguishes one passage from another (measured: +4 points recall@3 on the tune split)."""
+    x = np.asarray(vectors, dtype=np.float32) - mean
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)).astype(np.float32)
 
 
 def _flat(vectors: np.ndarray):
@@ -101,6 +129,8 @@ def build_index(passages: list[Passage], encoder: Encoder, progress: Callable[[s
     refs = sentence_refs(passages)
     progress(f"encoding {len(refs)} sentences")
     svec = encoder.encode([passages[i].text[slice(*passages[i].sentences[j])] for i, j in refs])
+    means = np.stack([pvec.mean(axis=0), svec.mean(axis=0)]).astype(np.float32)
+    pvec, svec = center(pvec, means[0]), center(svec, means[1])
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model_id=encoder.model_id,
@@ -109,11 +139,12 @@ def build_index(passages: list[Passage], encoder: Encoder, progress: Callable[[s
         passages_hash=passages_hash(passages),
         n_passages=len(passages),
         n_sentences=len(refs),
+        centered=True,
         index_type="IndexFlatIP",
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         build_seconds=round(time.perf_counter() - t0, 3),
     )
-    return KnowledgeIndex(passages, _flat(pvec), _flat(svec), refs, manifest, BM25([p.text for p in passages]))
+    return KnowledgeIndex(passages, _flat(pvec), _flat(svec), refs, manifest, BM25([p.text for p in passages]), means)
 
 
 def save_index(index: KnowledgeIndex, folder: Path) -> None:
@@ -127,6 +158,7 @@ def save_index(index: KnowledgeIndex, folder: Path) -> None:
     tmp.mkdir(parents=True)
     faiss.write_index(index.passage_vectors, str(tmp / "passages.faiss"))
     faiss.write_index(index.sentence_vectors, str(tmp / "sentences.faiss"))
+    np.save(tmp / "means.npy", index.means)
     with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
         for p in index.passages:
             f.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
@@ -168,16 +200,17 @@ def load_index(folder: Path, passages: list[Passage], model_id: str) -> Knowledg
     try:
         pidx = faiss.read_index(str(folder / "passages.faiss"))
         sidx = faiss.read_index(str(folder / "sentences.faiss"))
-    except RuntimeError as exc:
+        means = np.load(folder / "means.npy", allow_pickle=False)
+    except (RuntimeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "unreadable"
         raise IndexProblem(f"the index files in {folder} are corrupt or unreadable ({first}); {REBUILD_HINT}") from None
     refs = sentence_refs(passages)
-    if (pidx.ntotal, sidx.ntotal, pidx.d) != (len(passages), len(refs), manifest.dim):
+    if (pidx.ntotal, sidx.ntotal, pidx.d, means.shape) != (len(passages), len(refs), manifest.dim, (2, manifest.dim)):
         raise IndexProblem(
             f"the index in {folder} does not match its manifest ({pidx.ntotal} passage vectors for {len(passages)} passages, "
             f"{sidx.ntotal} sentence vectors for {len(refs)} sentences); {REBUILD_HINT}"
         )
-    return KnowledgeIndex(passages, pidx, sidx, refs, manifest, BM25([p.text for p in passages]))
+    return KnowledgeIndex(passages, pidx, sidx, refs, manifest, BM25([p.text for p in passages]), means)
 
 
 def ensure_index(folder: Path, passages: list[Passage], encoder: Encoder, progress: Callable[[str], None] = lambda _m: None) -> tuple[KnowledgeIndex, bool]:

@@ -23,7 +23,7 @@ DEBRIS = re.compile(
 )
 BULLET = re.compile(r"^\s*[•\-*·]\s+")
 MAX_WORDS = 180
-TARGET_WORDS = 0  # 0: one paragraph per passage (an intro and its list stay together)
+TARGET_WORDS = 100  # merge paragraphs of a section up to ~130 tokens (README: Retrieval, chunk size)
 
 
 @dataclass(frozen=True)
