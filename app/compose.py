@@ -74,16 +74,17 @@ def _overlap(query_stems: set[str], text: str, idf: dict[str, float]) -> float:
     return sum(w for t, w in known.items() if t in set(tokenize(text))) / total
 
 
-def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: set[str], n_passages: int) -> list[Unit]:
+def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int) -> list[Unit]:
     """Score every unit of the top passages; with several query vectors (a follow-up searched
-    alone and with its context) a unit takes its best similarity to any of them."""
+    alone and with its context) a unit takes its best similarity to any of them, and its best
+    overlap with any of the stem sets (the question's own words, or with lay words expanded)."""
     units = []
     qs = np.stack([index.center_query(q)[1] for q in query_vecs])
     for rank, hit in enumerate(hits[:n_passages]):
         pi = index.position[hit.passage.passage_id]
         for order, text, vec in _units(index, pi):
             sim = float((qs @ vec).max())
-            score = sim + LEXICAL_WEIGHT * _overlap(query_stems, text, index.idf) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
+            score = sim + LEXICAL_WEIGHT * max(_overlap(q, text, index.idf) for q in query_stems) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
             units.append(Unit(pi, order, text, score, sim))
     return sorted(units, key=lambda u: (-u.score, u.order))
 

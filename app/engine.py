@@ -105,7 +105,7 @@ class Engine:
         lexical_text = expand(query, self.speller)
         qvec = self.encoder.encode([dense_text])[0]
         hits = search(self.index, lexical_text, qvec, self.settings.retrieval.mode, k=k)
-        return hits, qvec, set(tokenize(lexical_text))
+        return hits, qvec, [set(tokenize(dense_text)), set(tokenize(lexical_text))]
 
     def answer(self, message: object, history: object = ()) -> Reply:
         t0 = time.perf_counter()
@@ -130,7 +130,7 @@ class Engine:
         runs = [self._search(q, k) for q in queries]
         hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _, _ in runs], k=k)
         qvecs = [v for _, v, _ in runs]
-        stems = set().union(*(s for _, _, s in runs))
+        stems = [s for _, _, sets in runs for s in sets]
         query = queries[-1]
         t = lap("retrieve", t)
         best_dense = max((h.dense for h in hits), default=0.0)
@@ -142,7 +142,7 @@ class Engine:
         units = score_units(self.index, hits, qvecs, stems, r.candidate_passages)
         units = [u for u in units if not has_dose_number(u.text)]
         best = units[0] if units else None
-        sim = best.similarity if best else 0.0
+        sim = best.score if best else 0.0  # similarity plus overlap of the question's informative words
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
         signals.update(confidence=sim, gaps=gaps)
         cal = self.calibration
@@ -150,11 +150,11 @@ class Engine:
             related = tuple(h for h in hits[:2] if h.dense >= cal["related_floor"])
             why = f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gaps else "no sentence answers closely enough"
             reply = Reply("not_in_sources", self.templates.not_in_sources, hits=tuple(hits[: r.top_k]), related=related,
-                          query=query, reason=f"{why} (best similarity {sim:.2f})", **signals)
+                          query=query, reason=f"{why} (best score {sim:.2f})", **signals)
             return self._finish(reply, t0, timings)
         chosen = select(self.index, units, r.max_sentences, r.max_answer_words)
         t = lap("compose", t)
-        reply = replace(self._cite(chosen, tuple(hits[: r.top_k]), query, best.similarity), **signals)
+        reply = replace(self._cite(chosen, tuple(hits[: r.top_k]), query, sim), **signals)
         return self._finish(reply, t0, timings)
 
     def _cite(self, chosen, hits, query: str, similarity: float) -> Reply:
@@ -167,7 +167,7 @@ class Engine:
             parts.append(f"{' '.join(u.text.split())} [{n}]")
         citations = tuple(Citation(n, self.index.passages[pi], tuple(quotes[pi])) for pi, n in numbers.items())
         return Reply("answer", " ".join(parts), citations=citations, hits=hits, query=query,
-                     reason=f"quoted {len(chosen)} sentence(s); best similarity {similarity:.2f}")
+                     reason=f"quoted {len(chosen)} sentence(s); best score {similarity:.2f}")
 
     def _finish(self, reply: Reply, t0: float, timings: list[tuple[str, float]]) -> Reply:
         """Output guard, notice and timings: the last step of every reply."""

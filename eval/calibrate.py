@@ -48,8 +48,8 @@ def abstention_curve(points: list[Point]) -> list[dict]:
     answerable = [p for p in points if p.expect == "answer"]
     missing = [p for p in points if p.expect == "not_in_sources"]
     rows = []
-    for a in _grid(0.0, 0.6, 0.02):
-        for g in _grid(a, 0.8, 0.05):
+    for a in _grid(0.0, 0.9, 0.02):
+        for g in _grid(a, 1.2, 0.05):
             abstains = lambda p: p.confidence < a or (p.gaps and p.confidence < g)  # noqa: E731
             rows.append({"answer_threshold": a, "gap_answer_threshold": g,
                          "abstention_accuracy": round(sum(map(abstains, missing)) / max(1, len(missing)), 4),

