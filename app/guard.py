@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 MASK = "[amount removed]"
-_NUM = r"\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|half|a\s+quarter"
+_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+          "eighteen|nineteen|twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|half|a\\s+quarter|a\\s+few|a\\s+couple\\s+of")
+_NUM = rf"\d*[.,]?\d+|(?:{_WORDS})(?:[\s-]+(?:{_WORDS}))*"
 DOSE_NUMBER = re.compile(
     rf"(?<![\w.])(?:{_NUM})(?:\s*(?:-|–|—|to|or)\s*(?:{_NUM}))?\s*"
     r"(?:mg\s*/\s*kg|mg/kg|mgs?|milligrams?|mcg|µg|μg|ug|micrograms?|ml|mls|millilit(?:er|re)s?|cc|iu|i\.u\.|international\s+units?|units?\s+per|grams?|g)(?![a-z])",

@@ -96,6 +96,12 @@ def _env_overrides(environ: dict[str, str]) -> dict:
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SettingsError(f"environment variable {key} conflicts with {ENV_PREFIX}{part.upper()}: "
+                                    f"'{part}' is a group of settings; set its fields as {ENV_PREFIX}{part.upper()}__FIELD")
+        if isinstance(node.get(path[-1]), dict):
+            raise SettingsError(f"environment variable {key} sets '{path[-1]}', which is a group of settings; "
+                                f"set its fields as {key}__FIELD")
         node[path[-1]] = value.split(",") if path[-1] in {"allowed_origins"} and value else value
     return out
 

@@ -39,11 +39,11 @@ class Document:
 def _parse_front_matter(raw: str, path: Path) -> tuple[dict[str, str], str]:
     if not raw.startswith("---\n"):
         return {}, raw
-    end = raw.find("\n---\n", 4)
+    end = raw.find("\n---\n", 3)
     if end < 0:
         raise DocumentError(f"{path}: front matter opened with '---' but never closed; add a '---' line after it")
     meta: dict[str, str] = {}
-    for n, line in enumerate(raw[4:end].splitlines(), start=2):
+    for n, line in enumerate(raw[4:end].splitlines() if end > 3 else [], start=2):
         if not line.strip():
             continue
         key, sep, value = line.partition(":")

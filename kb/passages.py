@@ -51,6 +51,7 @@ class _Para:
     end: int
     text: str
     kind: str  # heading | debris | list | intro | text
+    index: int = 0  # position among the document's paragraphs, to tell neighbours from gaps
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
@@ -64,7 +65,16 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
         chunk = text[s:e]
         lead = len(chunk) - len(chunk.lstrip("\n"))
         tail = len(chunk.rstrip())
-        if chunk.strip():
+        if not chunk.strip():
+            continue
+        lines = chunk[lead:tail].split("\n")
+        if len(lines) > 1 and any(DEBRIS.match(" ".join(ln.split())) for ln in lines):
+            pos = s + lead  # a debris line inside a paragraph is a paragraph of its own
+            for ln in lines:
+                if ln.strip():
+                    out.append((pos + len(ln) - len(ln.lstrip()), pos + len(ln.rstrip())))
+                pos += len(ln) + 1
+        else:
             out.append((s + lead, s + tail))
     return out
 
@@ -84,9 +94,9 @@ def _classify(text: str, is_last: bool) -> str:
 
 def _parse(doc: Document) -> list[_Para]:
     spans = _paragraphs(doc.text)
-    paras = [_Para(s, e, doc.text[s:e], _classify(doc.text[s:e], i == len(spans) - 1)) for i, (s, e) in enumerate(spans)]
+    paras = [_Para(s, e, doc.text[s:e], _classify(doc.text[s:e], i == len(spans) - 1), i) for i, (s, e) in enumerate(spans)]
     if paras and " ".join(paras[0].text.split()) == doc.title:
-        paras[0] = _Para(paras[0].start, paras[0].end, paras[0].text, "heading")
+        paras[0] = _Para(paras[0].start, paras[0].end, paras[0].text, "heading", 0)
     # Everything after the first comment-widget line is page furniture, not article.
     for i, p in enumerate(paras):
         if p.kind == "debris" and not p.text.lower().startswith("references"):
@@ -112,10 +122,11 @@ def _blocks(paras: list[_Para]) -> list[tuple[str, list[_Para]]]:
 
 
 def _split_long(doc: Document, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
-    """Cut an over-long span at sentence boundaries into pieces of at most `max_words` words."""
+    """Cut an over-long span at sentence (or list item) boundaries into pieces of at most
+    `max_words` words; only a single sentence longer than that is left whole."""
     pieces, cur_s, cur_e, words = [], None, None, 0
-    for s, e in sentence_spans(doc.text[start:end], start):
-        n = len(doc.text[s:e].split())
+    for s, e in ((start + a, start + b) for a, b in _sentences(doc.text[start:end])):
+        n = len(doc.text[cur_e if cur_s is not None else s : e].split())  # bullets between items count too
         if cur_s is not None and words + n > max_words:
             pieces.append((cur_s, cur_e))
             cur_s, words = None, 0
@@ -127,17 +138,20 @@ def _split_long(doc: Document, start: int, end: int, max_words: int) -> list[tup
 
 
 def _groups(units: list[tuple[str, list[_Para]]], target_words: int) -> list[tuple[str, int, int]]:
+    """Merge neighbouring units of one section up to `target_words`; never across a dropped
+    paragraph, since a passage is one verbatim slice and would bring it back."""
     groups: list[tuple[str, int, int]] = []
-    words = 0
+    words, last = 0, -2
     for section, ps in units:
         n = sum(len(p.text.split()) for p in ps)
         s, e = ps[0].start, ps[-1].end
-        if groups and groups[-1][0] == section and words + n <= target_words:
+        if groups and groups[-1][0] == section and ps[0].index == last + 1 and words + n <= target_words:
             groups[-1] = (section, groups[-1][1], e)
             words += n
         else:
             groups.append((section, s, e))
             words = n
+        last = ps[-1].index
     return groups
 
 

@@ -53,8 +53,11 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         while e > s and text[e - 1] in _TRIM_TAIL:
             e -= 1
         stub = _STUB.match(text, s)
-        if stub and stub.end() >= e:
-            continue
+        while stub:  # a stub opening a span belongs to no sentence
+            s = stub.end()
+            while s < e and text[s] in _TRIM_LEAD:
+                s += 1
+            stub = _STUB.match(text, s)
         if e > s and any(ch.isalnum() for ch in text[s:e]):
             out.append((s + offset, e + offset))
     return out

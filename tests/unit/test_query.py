@@ -45,8 +45,8 @@ def test_speller_short_words_allow_only_one_edit():
 
 def test_speller_prefers_closer_then_more_frequent():
     sp = Speller({"qwertyab": 1, "qwertyac": 9, "qwertyz": 100})
-    # "qwertyaz": 1 substitution from both 8-letter words, 1 deletion... from "qwertyz" (delete 'a') -> all at 1;
-    # ties broken by frequency: "qwertyz" (100) wins
+    # "qwertyaz" is 1 substitution from each 8-letter word and 1 deletion (the 'a') from "qwertyz":
+    # all at distance 1, so the most frequent, "qwertyz" (100), wins
     assert sp.correct("qwertyaz") == "qwertyz"
     sp2 = Speller({"qwertyab": 1, "qwertyac": 9})
     assert sp2.correct("qwertyad") == "qwertyac"  # both at distance 1; 9 > 1

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from index.retrieve import MODES, fuse, search

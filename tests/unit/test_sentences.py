@@ -30,11 +30,6 @@ def test_source_stub_after_spaced_full_stop_is_not_a_sentence():
     assert out == ["Scores improved in a dose-dependent manner."]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a '(Source)' stub followed by more text on the same line is glued to the next sentence "
-    "('(Source) Another trial.'), though the module promises stubs are kept out of every sentence",
-    strict=True,
-)
 def test_source_stub_followed_by_text_is_not_inside_a_sentence():
     out = split_sentences("Severity fell in PTSD.(Source) Another trial found more.")
     assert all("(Source)" not in s for s in out)

@@ -32,7 +32,6 @@ def test_build_index_counts(small_passages, encoder):
     assert idx.passage_vectors.ntotal == 4
     assert idx.sentence_vectors.ntotal == 8
     assert idx.manifest.n_sentences == 8 and idx.manifest.dim == 32
-    assert idx.manifest.model_id == "fake-hash-v1"
     assert idx.means.shape == (2, 32)
     # stored vectors are centred and re-normalised: unit length
     stored = idx.passage_vectors.reconstruct_n(0, 4)
