@@ -15,11 +15,12 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from app.classifier import SafetyModel, load_model
 from app.compose import score_units, select
 from app.coverage import coverage_gaps
 from app.guard import has_dose_number, mask_dose_numbers
 from app.policy import classify
-from app.query import Speller, expand, fold, translate_terms
+from app.query import Speller, expand, fold, is_followup, translate_terms
 from app.records import BadInput, Citation, Reply
 from app.settings import Settings
 from app.templates import Templates, load_templates
@@ -68,7 +69,8 @@ def clean_history(history: object, limit: int) -> list[dict]:
 
 
 class Engine:
-    def __init__(self, settings: Settings, index: KnowledgeIndex, encoder, calibration: dict | None = None):
+    def __init__(self, settings: Settings, index: KnowledgeIndex, encoder, calibration: dict | None = None,
+                 safety_model: SafetyModel | None | bool = True):
         self.settings = settings
         self.index = index
         self.encoder = encoder
@@ -78,9 +80,10 @@ class Engine:
         self.topic_words = frozenset(w for w in vocab if w not in STOPWORDS)
         self.speller = Speller(dict(vocab))
         self.corpus_stems = frozenset(t for p in index.passages for t in tokenize(p.text))
+        self.safety = load_model(model_id=encoder.model_id) if safety_model is True else (safety_model or None)
 
     @classmethod
-    def load(cls, settings: Settings) -> "Engine":
+    def load(cls, settings: Settings, **kwargs) -> "Engine":
         """Load documents, model and index; raise DocumentError, ModelError or IndexProblem with a fix."""
         from index.embedder import SentenceEncoder
         from index.store import load_index
@@ -89,7 +92,7 @@ class Engine:
         passages = build_passages(load_documents(settings.docs_dir))
         encoder = SentenceEncoder(settings.model_path)
         index = load_index(settings.index_dir, passages, encoder.model_id)
-        return cls(settings, index, encoder)
+        return cls(settings, index, encoder, **kwargs)
 
     def _queries(self, message: str, history: list[dict], followup: bool) -> list[str]:
         """The message, and for a follow-up also the message with the previous user turn: both are
@@ -99,13 +102,16 @@ class Engine:
             return [message, f"{prev[-1]} {message}"]
         return [message]
 
-    def _search(self, query: str, k: int):
-        dense_text = " ".join(self.speller.correct(w) for w in words(fold(query)))
-        dense_text = f"{dense_text} {translate_terms(query)}".strip()
+    def dense_text(self, query: str) -> str:
+        """What the embedding model reads: the words spelling-corrected, plus English for known
+        foreign key terms (the model is English-only)."""
+        corrected = " ".join(self.speller.correct(w) for w in words(fold(query)))
+        return f"{corrected} {translate_terms(query)}".strip()
+
+    def _search(self, query: str, qvec, k: int):
         lexical_text = expand(query, self.speller)
-        qvec = self.encoder.encode([dense_text])[0]
         hits = search(self.index, lexical_text, qvec, self.settings.retrieval.mode, k=k)
-        return hits, qvec, [set(tokenize(dense_text)), set(tokenize(lexical_text))]
+        return hits, qvec, [set(tokenize(self.dense_text(query))), set(tokenize(lexical_text))]
 
     def answer(self, message: object, history: object = ()) -> Reply:
         t0 = time.perf_counter()
@@ -119,15 +125,18 @@ class Engine:
         r = self.settings.retrieval
         text = clean_message(message, self.settings.max_input_chars, self.templates)
         turns = clean_history(history, self.settings.max_input_chars)
-        decision = classify(text, turns, self.topic_words)
-        t = lap("classify", t0)
+        queries = self._queries(text, turns, bool(turns) and is_followup(text, self.topic_words))
+        vecs = self.encoder.encode([self.dense_text(q) for q in queries])  # one batch, shared with retrieval
+        t = lap("encode", t0)
+        flags = [self.safety.flags(v) for v in vecs] if self.safety else [{} for _ in vecs]
+        decision = classify(text, turns, self.topic_words, flags[0], flags[-1] if len(flags) > 1 else None)
+        t = lap("classify", t)
         if decision.kind in ("crisis", "refuse_dosing", "out_of_scope"):
             body = getattr(self.templates, decision.kind)
             return self._finish(Reply(decision.kind, body, reason=decision.reason), t0, timings)
 
-        queries = self._queries(text, turns, decision.followup)
         k = max(r.top_k, r.candidate_passages)
-        runs = [self._search(q, k) for q in queries]
+        runs = [self._search(q, v, k) for q, v in zip(queries, vecs)]
         hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _, _ in runs], k=k)
         qvecs = [v for _, v, _ in runs]
         stems = [s for _, _, sets in runs for s in sets]

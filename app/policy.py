@@ -65,7 +65,8 @@ def _dosing(rules: Rules, text: str, framing_text: str) -> str | None:
     if hit:
         return f"asks for dosing advice ({hit!r})"
     cue = _first(rules.personal, text)
-    if cue and _first(rules.framing, framing_text):
+    # a schedule "for me" is dosing advice only when it is about the treatment, not an oil change
+    if cue and _first(rules.framing, framing_text) and has_topic(rules, framing_text):
         return f"asks about a schedule for a person ({cue!r})"
     return None
 
@@ -74,28 +75,41 @@ def has_topic(rules: Rules, text: str) -> bool:
     return _first(rules.topic, text) is not None
 
 
-def classify(message: str, history: list[dict] | tuple = (), topic_words: frozenset[str] = frozenset()) -> Decision:
+def classify(message: str, history: list[dict] | tuple = (), topic_words: frozenset[str] = frozenset(),
+             flags: dict[str, float] | None = None, context_flags: dict[str, float] | None = None) -> Decision:
+    """`flags` are the embedding classifier's confident classes for the message, `context_flags`
+    for the message read together with the previous user turn (follow-ups only)."""
     rules = load_rules()
     text = fold(message)
     users = _user_turns(list(history))
     prev = users[-1] if users else ""
     followup = bool(prev) and is_followup(message, topic_words)
     context = f"{prev} {text}" if followup else text
+    flags, context_flags = flags or {}, (context_flags or {}) if followup else {}
 
     hit = _first(rules.crisis, text)
     if hit:
         return Decision("crisis", f"crisis signal ({hit!r})", followup)
+    if "crisis" in flags:
+        return Decision("crisis", f"reads as distress (classifier {flags['crisis']:.2f})", followup)
     if prev and _first(rules.crisis, prev) and followup:
         return Decision("crisis", "crisis signal in the previous turn, and this message follows on from it", followup)
 
     why = _dosing(rules, text, context)
     if why:
         return Decision("refuse_dosing", why, followup)
-    if followup and _dosing(rules, context, context) and not _dosing(rules, prev, prev):
+    prev_dosing = bool(prev) and _dosing(rules, prev, prev) is not None
+    if followup and _dosing(rules, context, context) and not prev_dosing:
         return Decision("refuse_dosing", "with the previous turn, this asks for dosing advice", followup)
+    if "refuse_dosing" in flags:
+        return Decision("refuse_dosing", f"reads as a dosing request (classifier {flags['refuse_dosing']:.2f})", followup)
+    if "refuse_dosing" in context_flags and not prev_dosing:
+        return Decision("refuse_dosing", f"with the previous turn, reads as a dosing request (classifier {context_flags['refuse_dosing']:.2f})", followup)
 
     hit = _first(rules.injection, text)
     if hit:
         return Decision("out_of_scope", f"asks for something other than information from the sources ({hit!r})", followup)
     topical = has_topic(rules, text) or (followup and any(has_topic(rules, u) for u in users[-2:]))
+    if "out_of_scope" in flags and not topical:
+        return Decision("out_of_scope", f"not about the sources' subject (classifier {flags['out_of_scope']:.2f})", followup)
     return Decision("on_topic", "", followup, topical)

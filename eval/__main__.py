@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 
-def _engine():
+def _engine(**kwargs):
     from app.engine import Engine
     from app.settings import load_settings
 
-    return Engine.load(load_settings())
+    return Engine.load(load_settings(), **kwargs)
 
 
 def cmd_run(args) -> int:
@@ -64,6 +64,24 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_train_safety(args) -> int:
+    from app.classifier import MODEL_PATH, save_model
+    from eval.schema import load_set
+    from eval.train_safety import train
+
+    items = [i for path in args.sets for i in load_set(path) if i.extras().get("split") == args.split]
+    if not items:
+        print(f"error: no items with split {args.split!r}", file=sys.stderr)
+        return 2
+    engine = _engine(safety_model=False)
+    model, report = train(engine, items)
+    report["trained_on"] = {"sets": args.sets, "split": args.split}
+    save_model(model, MODEL_PATH, {"report": report})
+    print(f"trained on {report['n_examples']} examples; thresholds and cross-validated recall: {report['cv']}")
+    print(f"wrote {MODEL_PATH}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the chatbot on question sets.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -76,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--split", default="tune", help="only items of this split (default: tune; never the held-out one)")
     cal.add_argument("--max-wrong", type=float, default=0.03, help="largest share of answerable questions wrongly abstained")
     cal.add_argument("--write", help="where to write the calibration (default: app/data/calibration.json)")
+    tr = sub.add_parser("train-safety", help="train the embedding safety classifier on labelled sets (tune split)")
+    tr.add_argument("sets", nargs="+", help="question sets (JSONL)")
+    tr.add_argument("--split", default="tune", help="only items of this split (default: tune)")
     args = ap.parse_args(argv)
     from app.records import BadInput  # noqa: F401  (light import; keeps errors below uniform)
     from eval.schema import SetError
@@ -85,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.settings import SettingsError
 
     try:
-        return {"run": cmd_run, "calibrate": cmd_calibrate}[args.command](args)
+        return {"run": cmd_run, "calibrate": cmd_calibrate, "train-safety": cmd_train_safety}[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -27,8 +27,9 @@ class Point:
 
 
 def collect(engine, items) -> list[Point]:
-    saved = engine.calibration
+    saved, safety = engine.calibration, engine.safety
     engine.calibration = {**saved, "answer_threshold": -2.0, "gap_answer_threshold": -2.0, "topic_threshold": -2.0}
+    engine.safety = None  # the similarity fallback must work on its own, whatever the classifier catches
     points = []
     try:
         for it in items:
@@ -36,7 +37,7 @@ def collect(engine, items) -> list[Point]:
             if reply.confidence is not None:
                 points.append(Point(it.expect, reply.confidence, bool(reply.gaps), reply.topic_similarity or 0.0, bool(reply.has_topic)))
     finally:
-        engine.calibration = saved
+        engine.calibration, engine.safety = saved, safety
     return points
 
 
