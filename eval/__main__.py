@@ -1,10 +1,18 @@
-"""`python -m eval run SET.jsonl --out DIR [--split NAME]`: run a question set and write the results."""
+"""`python -m eval run|compare|export|calibrate|train-safety|bench`: evaluation from the command line.
+
+Exit status: 0 success; 1 a --fail-under/--fail-over threshold was missed; 2 bad input (a malformed
+question set, a missing run folder, an unreachable server, a missing index or model).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+SHOWN = ["outcome_accuracy", "retrieval_recall@3", "mrr", "grounded_answer_rate", "evidence_in_answer_rate", "quote_fidelity",
+         "dosing_refusal_recall", "over_refusal_rate", "crisis_recall", "out_of_scope_accuracy", "abstention_accuracy",
+         "answer_words_p50", "latency_ms_p50"]
 
 
 def _engine(**kwargs):
@@ -14,41 +22,73 @@ def _engine(**kwargs):
     return Engine.load(load_settings(), **kwargs)
 
 
-def cmd_run(args) -> int:
-    from eval.runner import InProcess, build_summary, progress_bar, run_items, write_run
-    from eval.schema import load_set
+def _items(paths: list[str], split: str | None):
+    from eval.schema import SetError, load_set
 
-    items = load_set(args.set)
-    if args.split:
-        items = [i for i in items if i.extras().get("split") == args.split]
+    items = [i for p in paths for i in load_set(p)]
+    if split:
+        items = [i for i in items if i.extras().get("split") == split]
         if not items:
-            print(f"error: no items with split {args.split!r} in {args.set}", file=sys.stderr)
-            return 2
+            raise SetError(f"no items with split {split!r} in {', '.join(paths)}")
+    return items
+
+
+def cmd_run(args) -> int:
+    from eval.gate import check, parse
+    from eval.report import html_page, markdown
+    from eval.runner import InProcess, build_summary, progress_bar, run_items, write_run
+
+    for spec in args.fail_under + args.fail_over:
+        parse(spec)  # malformed thresholds stop the run before any work
+    items = _items([args.set], args.split)
     print(f"{len(items)} questions from {args.set}", file=sys.stderr)
-    answerer = InProcess(_engine())
+    if args.url:
+        from eval.client import HttpAnswerer
+
+        answerer = HttpAnswerer(args.url)
+    else:
+        answerer = InProcess(_engine())
+    config = answerer.describe()
     results = run_items(items, answerer, progress_bar())
-    summary = build_summary(results, answerer.describe(), str(args.set))
-    write_run(Path(args.out), results, summary)
+    summary = build_summary(results, config, str(args.set))
+    problems = check(summary, args.fail_under, args.fail_over)
+    summary["gate"] = {"fail_under": args.fail_under, "fail_over": args.fail_over, "problems": problems}
+    write_run(Path(args.out), results, summary, {"report.md": markdown(summary, results), "report.html": html_page(summary, results)})
     o = summary["overall"]
-    shown = ["outcome_accuracy", "retrieval_recall@3", "mrr", "grounded_answer_rate", "evidence_in_answer_rate", "quote_fidelity",
-             "dosing_refusal_recall", "over_refusal_rate", "crisis_recall", "out_of_scope_accuracy", "abstention_accuracy", "answer_words_p50", "latency_ms_p50"]
-    for name in shown:
+    for name in SHOWN:
         print(f"  {name:<26} {o[name]}")
     for split, m in summary.get("by_split", {}).items():
         print(f"  [{split}] " + "  ".join(f"{k}={m[k]}" for k in ("outcome_accuracy", "retrieval_recall@3", "grounded_answer_rate", "evidence_in_answer_rate")))
-    print(f"wrote {args.out}/results.jsonl and summary.json", file=sys.stderr)
+    print(f"wrote {args.out}/ (results.jsonl, summary.json, report.md, report.html)", file=sys.stderr)
+    if problems:
+        print("gate failed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from eval.compare import compare, render
+
+    print(render(compare(args.a, args.b)), end="")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from eval.export import export
+    from kb import build_passages, load_documents
+    from app.settings import load_settings
+
+    items = _items([args.set], args.split)
+    info = export(items, build_passages(load_documents(load_settings().docs_dir)), args.format, Path(args.out))
+    print(f"exported {info} to {args.out}")
     return 0
 
 
 def cmd_calibrate(args) -> int:
     from app.engine import CALIBRATION
     from eval.calibrate import calibrate, dump
-    from eval.schema import load_set
 
-    items = [i for path in args.sets for i in load_set(path) if i.extras().get("split") == args.split]
-    if not items:
-        print(f"error: no items with split {args.split!r} in {', '.join(args.sets)}", file=sys.stderr)
-        return 2
+    items = _items(args.sets, args.split)
     print(f"calibrating on {len(items)} questions (split {args.split!r})", file=sys.stderr)
     result = calibrate(_engine(), items, args.max_wrong)
     result["calibrated_on"] = {"sets": args.sets, "split": args.split}
@@ -66,15 +106,10 @@ def cmd_calibrate(args) -> int:
 
 def cmd_train_safety(args) -> int:
     from app.classifier import MODEL_PATH, save_model
-    from eval.schema import load_set
     from eval.train_safety import train
 
-    items = [i for path in args.sets for i in load_set(path) if i.extras().get("split") == args.split]
-    if not items:
-        print(f"error: no items with split {args.split!r}", file=sys.stderr)
-        return 2
-    engine = _engine(safety_model=False)
-    model, report = train(engine, items)
+    items = _items(args.sets, args.split)
+    model, report = train(_engine(safety_model=False), items)
     report["trained_on"] = {"sets": args.sets, "split": args.split}
     save_model(model, MODEL_PATH, {"report": report})
     print(f"trained on {report['n_examples']} examples; thresholds and cross-validated recall: {report['cv']}")
@@ -82,34 +117,68 @@ def cmd_train_safety(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def cmd_bench(args) -> int:
+    from eval.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the chatbot on question sets.")
     sub = ap.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a question set (JSONL) and write results.jsonl and summary.json")
-    run.add_argument("set", help="question set, JSON Lines (see README: Question sets)")
-    run.add_argument("--out", required=True, help="folder for the results (replaced if it exists)")
+    run = sub.add_parser("run", help="run a question set and write results, summary and reports")
+    run.add_argument("set", help="question set, JSON Lines (README: Question sets)")
+    run.add_argument("--out", required=True, help="folder for the run (replaced when the run completes)")
+    run.add_argument("--url", help="evaluate a running server through its HTTP API instead of in-process")
     run.add_argument("--split", help="only items whose 'split' field has this value (e.g. tune, heldout)")
+    run.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                     help="exit 1 if METRIC (or SPLIT/METRIC, expect:KIND/METRIC) is below VALUE; repeatable")
+    run.add_argument("--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+                     help="exit 1 if METRIC is above VALUE (for rates where lower is better); repeatable")
+    cmp_ = sub.add_parser("compare", help="metric deltas and changed items between two runs")
+    cmp_.add_argument("a")
+    cmp_.add_argument("b")
+    exp = sub.add_parser("export", help="export a question set for BEIR or RAGAS")
+    exp.add_argument("set")
+    exp.add_argument("out")
+    exp.add_argument("--format", required=True, choices=["beir", "ragas"])
+    exp.add_argument("--split")
     cal = sub.add_parser("calibrate", help="choose the abstention and scope thresholds on labelled sets")
-    cal.add_argument("sets", nargs="+", help="question sets (JSONL)")
+    cal.add_argument("sets", nargs="+")
     cal.add_argument("--split", default="tune", help="only items of this split (default: tune; never the held-out one)")
     cal.add_argument("--max-wrong", type=float, default=0.03, help="largest share of answerable questions wrongly abstained")
     cal.add_argument("--write", help="where to write the calibration (default: app/data/calibration.json)")
-    tr = sub.add_parser("train-safety", help="train the embedding safety classifier on labelled sets (tune split)")
-    tr.add_argument("sets", nargs="+", help="question sets (JSONL)")
-    tr.add_argument("--split", default="tune", help="only items of this split (default: tune)")
-    args = ap.parse_args(argv)
-    from app.records import BadInput  # noqa: F401  (light import; keeps errors below uniform)
+    tr = sub.add_parser("train-safety", help="train the embedding safety classifier on labelled sets")
+    tr.add_argument("sets", nargs="+")
+    tr.add_argument("--split", default="tune")
+    bench = sub.add_parser("bench", help="performance benchmark (README: Performance)")
+    bench.add_argument("--out", required=True)
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions and no 1M-passage run")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from app.classifier import ClassifierError
+    from app.settings import SettingsError
+    from eval.client import RemoteError
+    from eval.compare import CompareError
+    from eval.gate import GateError
     from eval.schema import SetError
     from index.embedder import ModelError
     from index.store import IndexProblem
     from kb.documents import DocumentError
-    from app.settings import SettingsError
 
+    commands = {"run": cmd_run, "compare": cmd_compare, "export": cmd_export, "calibrate": cmd_calibrate,
+                "train-safety": cmd_train_safety, "bench": cmd_bench}
     try:
-        return {"run": cmd_run, "calibrate": cmd_calibrate, "train-safety": cmd_train_safety}[args.command](args)
-    except (SetError, ModelError, IndexProblem, DocumentError, SettingsError) as exc:
+        return commands[args.command](args)
+    except (SetError, ModelError, IndexProblem, DocumentError, SettingsError, RemoteError, CompareError, GateError, ClassifierError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; no run folder was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -104,12 +104,13 @@ def build_summary(results: list[dict], config: dict, set_path: str) -> dict:
 def progress_bar(stream=sys.stderr) -> Callable[[int, int], None]:
     start = time.perf_counter()
 
+    tty = stream.isatty()
+
     def show(n: int, total: int) -> None:
-        if n == total or n % max(1, total // 40) == 0:
+        # a live counter on a terminal; a line every quarter in logs (CI), not thousands of \r
+        if n == total or n % max(1, total // (40 if tty else 4)) == 0:
             rate = n / max(time.perf_counter() - start, 1e-9)
-            stream.write(f"\r  {n}/{total} questions  ({rate:.1f}/s)")
-            if n == total:
-                stream.write("\n")
+            stream.write(f"{chr(13) if tty else ''}  {n}/{total} questions  ({rate:.1f}/s){'' if tty and n < total else chr(10)}")
             stream.flush()
 
     return show

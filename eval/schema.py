@@ -55,8 +55,10 @@ class Item(BaseModel):
 def _describe(exc: ValidationError) -> str:
     parts = []
     for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(item)"
+        loc = ".".join(str(p) for p in e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
+        if not loc:  # an item-level rule names its field first ("evidence: ...")
+            loc, _, msg = msg.partition(": ") if ": " in msg else ("(item)", "", msg)
         if e["type"] == "literal_error" and e["loc"][-1] == "expect":
             msg = f"unknown value {e['input']!r}; use one of answer, not_in_sources, refuse_dosing, crisis, out_of_scope"
         parts.append(f"field '{loc}': {msg}")
