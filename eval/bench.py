@@ -1,0 +1,139 @@
+"""`python -m eval bench --out DIR [--quick]`: performance figures, each a median of repeated runs in
+one process, written to bench.json and bench.md. Never a pass/fail test: machines are shared.
+
+Sections: the 500-question runner; per-stage time of one question against the bare model.encode
+floor (the headline ratio); the safety classifier's own cost; cold start (process start to
+/healthz and to the first answer). API load lives in `eval/load.py` (`make load`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _median(xs: list[float]) -> float:
+    return round(statistics.median(xs), 3) if xs else float("nan")
+
+
+def _p(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return round(s[min(len(s) - 1, int(q / 100 * len(s)))], 3) if s else float("nan")
+
+
+def questions(n: int) -> list:
+    from eval.schema import load_set
+
+    items = load_set(ROOT / "eval/sets/dev.jsonl") + load_set(ROOT / "eval/sets/safety.jsonl")
+    return [items[i % len(items)] for i in range(n)]
+
+
+def bench_runner(engine, n: int = 500) -> dict:
+    from eval.runner import InProcess, run_items
+
+    items = questions(n)
+    t0 = time.perf_counter()
+    run_items(items, InProcess(engine))
+    total = time.perf_counter() - t0
+    return {"questions": n, "seconds": round(total, 2), "per_question_ms": round(1000 * total / n, 2)}
+
+
+def bench_stages(engine, repeats: int = 5, n: int = 60) -> dict:
+    """Median per stage over `repeats` passes of `n` answerable questions, beside a bare encode."""
+    items = [i for i in questions(400) if i.expect == "answer"][:n]
+    stages: dict[str, list[float]] = {}
+    floor: list[float] = []
+    for _ in range(repeats):
+        for it in items:
+            h = [t.model_dump() for t in it.history]
+            reply = engine.answer(it.question, h)
+            for name, ms in reply.timings_ms:
+                stages.setdefault(name, []).append(ms)
+            t0 = time.perf_counter()
+            engine.encoder.encode([it.question])
+            floor.append((time.perf_counter() - t0) * 1000)
+    out = {f"{k}_ms_p50": _median(v) for k, v in stages.items()}
+    out["bare_encode_ms_p50"] = _median(floor)
+    out["whole_over_floor"] = round(out["total_ms_p50"] / out["bare_encode_ms_p50"], 3)
+    return out
+
+
+def bench_classifier(engine, repeats: int = 5) -> dict:
+    """The policy decision given the vector the engine already computed: what safety adds."""
+    from app.policy import classify
+
+    items = questions(420)
+    vecs = engine.encoder.encode([engine.dense_text(i.question) for i in items])
+    times = []
+    for _ in range(repeats):
+        for it, v in zip(items, vecs):
+            h = [t.model_dump() for t in it.history]
+            t0 = time.perf_counter()
+            flags = engine.safety.flags(v) if engine.safety else {}
+            classify(it.question, h, engine.topic_words, flags)
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"messages": len(items), "classify_ms_p50": _median(times), "classify_ms_p95": _p(times, 95)}
+
+
+def bench_cold_start() -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from app.engine import Engine; from app.settings import load_settings; "
+                    "Engine.load(load_settings()).answer('how is ketamine given?')"], cwd=ROOT, env=env, check=True)
+    first_answer = time.perf_counter() - t0
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    health = None
+    try:
+        while time.perf_counter() - t0 < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        health = time.perf_counter() - t0
+                        break
+            except Exception:
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return {"process_to_first_answer_s": round(first_answer, 2), "process_to_healthz_200_s": round(health, 2) if health else None}
+
+
+def main(args) -> int:
+    from app.engine import Engine
+    from app.settings import load_settings
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    engine = Engine.load(load_settings())
+    engine.answer("warm-up question about ketamine", [])
+    report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    print("runner (500 questions)...", file=sys.stderr)
+    report["runner"] = bench_runner(engine, 500)
+    print("stages...", file=sys.stderr)
+    report["stages"] = bench_stages(engine, 2 if args.quick else 5)
+    report["classifier"] = bench_classifier(engine, 2 if args.quick else 5)
+    print("cold start...", file=sys.stderr)
+    report["cold_start"] = bench_cold_start()
+    (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = ["# Benchmark", "", f"Machine: {report['machine']}, {report['when']}", ""]
+    for section, values in report.items():
+        if isinstance(values, dict) and section != "machine":
+            lines += [f"## {section}", ""] + [f"- {k}: {v}" for k, v in values.items()] + [""]
+    (out / "bench.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
