@@ -51,12 +51,25 @@ class Server(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     allowed_origins: tuple[str, ...] = ()
-    rate_limit: str = "30/minute"
+    rate_limit: str = "30/minute"  # per client, see https://limits.readthedocs.io (e.g. "10/minute;200/day")
+    rate_limit_storage: str = "memory://"  # "redis://host:6379" to share counters between replicas
     trust_proxy: bool = False
     log_conversations: bool = False
     max_body_bytes: int = Field(64_000, ge=1_000)
     max_concurrency: int = Field(8, ge=1, le=256)
     max_queue: int = Field(64, ge=0)
+    log_file: Path = Path("build/conversations.jsonl")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(v)
+        except ValueError:
+            raise ValueError(f"rate limit {v!r} must look like '30/minute' or '10/minute;200/day'") from None
+        return v
 
     @field_validator("allowed_origins")
     @classmethod

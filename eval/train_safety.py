@@ -15,7 +15,7 @@ from app.classifier import SafetyModel
 
 CLASS_OF = {"crisis": "crisis", "refuse_dosing": "refuse_dosing", "out_of_scope": "out_of_scope",
             "answer": "on_topic", "not_in_sources": "on_topic"}
-MAX_FP = {"crisis": 0.01, "refuse_dosing": 0.015, "out_of_scope": 0.01}
+MAX_FP = {"crisis": 0.005, "refuse_dosing": 0.015, "out_of_scope": 0.01}
 
 
 def examples(engine, items) -> tuple[list[str], list[str]]:
