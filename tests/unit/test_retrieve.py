@@ -50,8 +50,10 @@ def test_hybrid_mode_ranks_lexical_and_dense_agreement_first(index, encoder):
     assert hits[0].passage.passage_id == "small-003"
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
-    # the top passage is first in all three lists (passage, sentence, bm25 x2): 1/61 + 1/61 + 2/61
-    assert hits[0].score == pytest.approx(4 / 61)
+    # the top passage is first in all three lists: w_passage/61 + w_sentence/61 + w_bm25/61
+    w = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0}
+    hits_equal = search(index, q, _q(encoder, q), mode="hybrid", k=4, weights=w)
+    assert hits_equal[0].score == pytest.approx(3 / 61)  # rank 1 in each list: 1/61 three times
 
 
 def test_unknown_mode(index, encoder):
