@@ -1,23 +1,30 @@
-"""The one server process: FastAPI with the JSON API, health and version, and the Gradio chat at `/`.
+"""The one server process: FastAPI with the JSON API, health, version, the widget, and the Gradio
+chat at `/`.
 
 The engine loads in a background thread at start-up, so `/healthz` answers at once (503 while
 starting, 200 when the index and model are loaded, 500 with the reason if loading failed) and the
 first request never pays for imports. The API is stateless: history comes from the client.
+Protection (origins, headers, sizes, rate limits, the bounded queue) is in `app.security`.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 from typing import Literal
 
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from app.records import BadInput
+from app.security import Busy, Gate, RateLimiter, client_key, install
 from app.settings import Settings
 from app.ui import NotReady
 
 VERSION = "0.1.0"
+STATIC = Path(__file__).parent / "static"
 
 
 class Turn(BaseModel):
@@ -41,9 +48,9 @@ class EngineHolder:
         self._engine = None
         self.error: str | None = None
         self.loaded_at: float | None = None
-        self._started = time.time()
 
     def load(self) -> None:
+        from app.classifier import ClassifierError
         from app.engine import Engine
         from index.embedder import ModelError
         from index.store import IndexProblem
@@ -54,7 +61,7 @@ class EngineHolder:
             engine.answer("warm-up: how is ketamine given?", [])  # first encode pays torch's lazy init
             self._engine = engine
             self.loaded_at = time.time()
-        except (DocumentError, ModelError, IndexProblem) as exc:
+        except (DocumentError, ModelError, IndexProblem, ClassifierError) as exc:
             self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - reported on /healthz instead of killing the server
             self.error = f"{type(exc).__name__}: {exc}"
@@ -70,23 +77,69 @@ class EngineHolder:
         return self._engine
 
 
+class Services:
+    """What every request path shares: the engine, the limiter, the queue gate, the optional log."""
+
+    def __init__(self, settings: Settings, holder: EngineHolder):
+        self.settings = settings
+        self.holder = holder
+        self.limiter = RateLimiter.from_settings(settings.server)
+        self.gate = Gate(settings.server.max_concurrency, settings.server.max_queue)
+        self._log_lock = threading.Lock()
+
+    def answer(self, message, history):
+        with self.gate:
+            reply = self.holder.get().answer(message, history)
+        if self.settings.server.log_conversations:
+            self._log(message, reply)
+        return reply
+
+    def _log(self, message: str, reply) -> None:
+        path = Path(self.settings.server.log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        row = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "message": message, "kind": reply.kind, "answer": reply.text}
+        with self._log_lock, open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def widget_source(settings: Settings) -> str:
+    """widget.js with the deployment's branding as defaults (data attributes still override)."""
+    from app.templates import load_templates
+
+    b = settings.branding
+    defaults = {"clinic_name": b.clinic_name, "welcome": b.welcome, "primary_color": b.primary_color, "position": b.position,
+                "notice": load_templates(settings.crisis).notice}
+    blob = json.dumps(defaults).replace("<", "\\u003c").replace("*/", "*\\/")
+    return (STATIC / "widget.js").read_text(encoding="utf-8").replace("/*CONFIG*/{}", blob, 1)
+
+
 def create_server(settings: Settings, holder: EngineHolder | None = None):
     import gradio as gr
     from fastapi import FastAPI
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, Response
 
     from app.ui import create_app, theme
 
     holder = holder or EngineHolder(settings)
+    services = Services(settings, holder)
     api = FastAPI(title="Ketamine information chat API", version=VERSION,
                   description="Grounded answers quoted from the bundled sources, with citations. Not medical advice.")
+    install(api, settings.server)
+    widget = widget_source(settings)
+
+    def limited(request: Request) -> JSONResponse | None:
+        wait = services.limiter.hit(client_key(request.client, request.headers, settings.server.trust_proxy))
+        if wait is None:
+            return None
+        return JSONResponse({"error": "rate_limited", "detail": f"You're sending messages quickly. Please wait {int(wait) + 1} seconds."},
+                            status_code=429, headers={"Retry-After": str(int(wait) + 1)})
 
     @api.get("/healthz")
     def healthz():
         if holder.error:
             return JSONResponse({"status": "error", "detail": holder.error}, status_code=500)
         if holder.loaded_at is None:
-            return JSONResponse({"status": "starting"}, status_code=503)
+            return JSONResponse({"status": "starting"}, status_code=503, headers={"Retry-After": "5"})
         return {"status": "ok", "passages": len(holder.get().index.passages)}
 
     @api.get("/api/v1/version")
@@ -98,17 +151,36 @@ def create_server(settings: Settings, holder: EngineHolder | None = None):
         return info
 
     @api.post("/api/v1/chat")
-    def chat(req: ChatRequest):
+    def chat(req: ChatRequest, request: Request):
+        too_fast = limited(request)
+        if too_fast:
+            return too_fast
         try:
-            reply = holder.get().answer(req.message, [t.model_dump() for t in req.history])
+            reply = services.answer(req.message, [t.model_dump() for t in req.history])
         except BadInput as exc:
             return JSONResponse({"error": "bad_input", "detail": str(exc)}, status_code=422)
-        except NotReady:
-            return JSONResponse({"error": "starting", "detail": "The assistant is still starting up; try again shortly."},
-                                status_code=503, headers={"Retry-After": "5"})
+        except (NotReady, Busy) as exc:
+            detail = "The assistant is busy; please try again shortly." if isinstance(exc, Busy) else "The assistant is still starting up."
+            return JSONResponse({"error": "unavailable", "detail": detail}, status_code=503, headers={"Retry-After": "5"})
         return reply.to_dict()
 
-    demo = create_app(holder.get, settings)
+    @api.get("/widget.js", include_in_schema=False)
+    def widget_js():
+        return Response(widget, media_type="application/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"})
+
+    def ui_answer(message, history, request=None):
+        if request is not None:
+            wait = services.limiter.hit(client_key((request.client.host, 0) if request.client else None, request.headers,
+                                                   settings.server.trust_proxy))
+            if wait is not None:
+                raise BadInput(f"You're sending messages quickly. Please wait {int(wait) + 1} seconds and try again.")
+        try:
+            return services.answer(message, history)
+        except Busy:
+            raise BadInput("The assistant is busy right now. Please try again in a few seconds.") from None
+
+    demo = create_app(holder.get, settings, ui_answer)
     app = gr.mount_gradio_app(api, demo, path="/", theme=theme(), footer_links=[], ssr_mode=False)
-    app.state.holder = holder
+    app.state.services = services
     return app

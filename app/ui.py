@@ -68,12 +68,12 @@ def conversation(chat: list) -> list[dict]:
     return turns
 
 
-def respond(get_engine: Callable, message: str, chat: list) -> tuple[list, str, str]:
-    """(new chat, text left in the box, status line). Never raises to the user."""
+def respond(answer: Callable, message: str, chat: list, request=None) -> tuple[list, str, str]:
+    """(new chat, text left in the box, status line). Never raises to the user.
+    `answer(message, history, request)` is the server's guarded engine call."""
     chat = list(chat or [])
     try:
-        engine = get_engine()
-        reply = engine.answer(message, conversation(chat))
+        reply = answer(message, conversation(chat), request)
     except BadInput as exc:
         return chat, message, f"⚠️ {exc}"
     except NotReady:
@@ -84,8 +84,11 @@ def respond(get_engine: Callable, message: str, chat: list) -> tuple[list, str, 
     return chat, "", status
 
 
-def create_app(get_engine: Callable, settings: Settings):
+def create_app(get_engine: Callable, settings: Settings, answer: Callable | None = None):
+    """`answer(message, history, request)` defaults to calling the engine directly (no limits)."""
     import gradio as gr
+
+    answer = answer or (lambda message, history, request=None: get_engine().answer(message, history))
 
     b = settings.branding
     with gr.Blocks(title=b.clinic_name, analytics_enabled=False) as demo:
@@ -100,7 +103,11 @@ def create_app(get_engine: Callable, settings: Settings):
             send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
         gr.Examples(EXAMPLES, inputs=box, label="Try asking")
         clear = gr.Button("Clear conversation", size="sm")
-        fn = lambda message, history: respond(get_engine, message, history)  # noqa: E731
+        def fn(message: str, history: list, request):
+            return respond(answer, message, history, request)
+
+        fn.__annotations__["request"] = gr.Request  # real class: this module's annotations are strings
+
         box.submit(fn, [box, chat], [chat, box, status], api_name="chat")
         send.click(fn, [box, chat], [chat, box, status], api_name=False)
         clear.click(lambda: ([], "", ""), None, [chat, box, status], api_name=False)

@@ -98,9 +98,19 @@ class Server:
             self.proc.kill()
 
 
+# Test traffic all comes from 127.0.0.1, so the per-client limit is raised except where a test checks it.
+TEST_LIMIT = {"KETA_SERVER__RATE_LIMIT": "100000/minute"}
+
+
 @pytest.fixture(scope="session")
-def server(real_index_dir):
-    srv = Server({"KETA_INDEX_DIR": str(real_index_dir)})
+def clinic_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server(real_index_dir, clinic_port):
+    srv = Server({"KETA_INDEX_DIR": str(real_index_dir), **TEST_LIMIT,
+                  "KETA_SERVER__ALLOWED_ORIGINS": f"http://127.0.0.1:{clinic_port}"})
     try:
         srv.wait_ready()
         yield srv
