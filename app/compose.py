@@ -43,9 +43,17 @@ def _is_bullet(text: str, start: int) -> bool:
     return text[line_start:start].strip() in ("•", "-", "*", "·")
 
 
-def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray]]:
-    """(corpus order, text, vector) of each quotable unit of passage `pi`: a sentence, or a list's
-    lead-in ("There are two kinds of ketamine:") together with its bullet items."""
+def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, frozenset[str]]]:
+    """(corpus order, text, vector, stems) of each quotable unit of passage `pi`: a sentence, or a
+    list's lead-in ("There are two kinds of ketamine:") with its bullet items. Computed once per
+    passage and kept on the index: the answer path then does only arithmetic and set lookups."""
+    cache = index.__dict__.setdefault("_units_cache", {})
+    if pi not in cache:
+        cache[pi] = [(o, t, v, frozenset(tokenize(t))) for o, t, v in _build_units(index, pi)]
+    return cache[pi]
+
+
+def _build_units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray]]:
     p = index.passages[pi]
     vecs = index.sentence_vectors_of(pi)
     base = int(index.first_sentence[pi])
@@ -65,13 +73,13 @@ def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray]]:
     return out
 
 
-def _overlap(query_stems: set[str], text: str, idf: dict[str, float]) -> float:
+def _overlap(query_stems: set[str], unit_stems: frozenset[str], idf: dict[str, float]) -> float:
     """Share of the query's information (IDF-weighted stems) that the unit contains."""
     known = {t: idf.get(t, 0.0) for t in query_stems}
     total = sum(known.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in known.items() if t in set(tokenize(text))) / total
+    return sum(w for t, w in known.items() if t in unit_stems) / total
 
 
 def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int) -> list[Unit]:
@@ -82,9 +90,9 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
     qs = np.stack([index.center_query(q)[1] for q in query_vecs])
     for rank, hit in enumerate(hits[:n_passages]):
         pi = index.position[hit.passage.passage_id]
-        for order, text, vec in _units(index, pi):
+        for order, text, vec, stems in _units(index, pi):
             sim = float((qs @ vec).max())
-            score = sim + LEXICAL_WEIGHT * max(_overlap(q, text, index.idf) for q in query_stems) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
+            score = sim + LEXICAL_WEIGHT * max(_overlap(q, stems, index.idf) for q in query_stems) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
             units.append(Unit(pi, order, text, score, sim))
     return sorted(units, key=lambda u: (-u.score, u.order))
 
@@ -102,7 +110,7 @@ def _previous_unit(index: KnowledgeIndex, unit: Unit) -> Unit | None:
             continue
         before = [u for u in _units(index, pi) if u[0] < unit.order]
         if before:
-            order, text, _ = before[-1]
+            order, text = before[-1][0], before[-1][1]
             return Unit(pi, order, text, unit.score, unit.similarity)
     return None
 

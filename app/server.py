@@ -58,6 +58,10 @@ class EngineHolder:
 
         try:
             engine = (self._loader or Engine.load)(self.settings)
+            if self.settings.server.batch_window_ms > 0:
+                from index.batcher import BatchingEncoder
+
+                engine.encoder = BatchingEncoder(engine.encoder, self.settings.server.batch_window_ms)
             engine.answer("warm-up: how is ketamine given?", [])  # first encode pays torch's lazy init
             self._engine = engine
             self.loaded_at = time.time()

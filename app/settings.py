@@ -58,6 +58,7 @@ class Server(_Strict):
     max_body_bytes: int = Field(64_000, ge=1_000)
     max_concurrency: int = Field(8, ge=1, le=256)
     max_queue: int = Field(64, ge=0)
+    batch_window_ms: float = Field(3.0, ge=0, le=50)  # micro-batching of query encoding; 0 turns it off
     log_file: Path = Path("build/conversations.jsonl")
 
     @field_validator("rate_limit")

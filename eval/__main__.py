@@ -123,6 +123,12 @@ def cmd_bench(args) -> int:
     return bench_main(args)
 
 
+def cmd_load(args) -> int:
+    from eval.load import main as load_main
+
+    return load_main(args)
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the chatbot on question sets.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -154,6 +160,10 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="performance benchmark (README: Performance)")
     bench.add_argument("--out", required=True)
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and no 1M-passage run")
+    load = sub.add_parser("load", help="bounded load test of the API on 127.0.0.1, with an optional memory soak")
+    load.add_argument("--out", required=True)
+    load.add_argument("--requests", type=int, default=320, help="requests per concurrency level")
+    load.add_argument("--soak-seconds", type=float, default=0, help="soak duration at 8 clients (e.g. 300)")
     return ap
 
 
@@ -170,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.documents import DocumentError
 
     commands = {"run": cmd_run, "compare": cmd_compare, "export": cmd_export, "calibrate": cmd_calibrate,
-                "train-safety": cmd_train_safety, "bench": cmd_bench}
+                "train-safety": cmd_train_safety, "bench": cmd_bench, "load": cmd_load}
     try:
         return commands[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError, RemoteError, CompareError, GateError, ClassifierError) as exc:
