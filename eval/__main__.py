@@ -123,6 +123,14 @@ def cmd_bench(args) -> int:
     return bench_main(args)
 
 
+def cmd_ablation(args) -> int:
+    from eval.ablation import ablation, table
+
+    items = _items([args.set], args.split)
+    print(table(ablation(_engine(), items)), end="")
+    return 0
+
+
 def cmd_load(args) -> int:
     from eval.load import main as load_main
 
@@ -160,6 +168,9 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="performance benchmark (README: Performance)")
     bench.add_argument("--out", required=True)
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and no 1M-passage run")
+    abl = sub.add_parser("ablation", help="retrieval modes with and without history handling, as a table")
+    abl.add_argument("set")
+    abl.add_argument("--split")
     load = sub.add_parser("load", help="bounded load test of the API on 127.0.0.1, with an optional memory soak")
     load.add_argument("--out", required=True)
     load.add_argument("--requests", type=int, default=320, help="requests per concurrency level")
@@ -180,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.documents import DocumentError
 
     commands = {"run": cmd_run, "compare": cmd_compare, "export": cmd_export, "calibrate": cmd_calibrate,
-                "train-safety": cmd_train_safety, "bench": cmd_bench, "load": cmd_load}
+                "train-safety": cmd_train_safety, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation}
     try:
         return commands[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError, RemoteError, CompareError, GateError, ClassifierError) as exc:
