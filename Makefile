@@ -32,12 +32,13 @@ index: $(STAMP)
 run: setup
 	$(PY) -m app --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here) and
+# redis-server for the shared rate-limit test.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	  { echo "error: could not install chromium (needed by the browser tests)"; exit 1; }; }
+	@command -v chromium >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium and redis-server for the tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server >/dev/null) || \
+	  { echo "error: could not install chromium and redis-server (needed by the tests)"; exit 1; }; }
 
 test: setup browser
 	$(PY) -m pytest

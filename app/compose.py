@@ -24,7 +24,7 @@ LEXICAL_WEIGHT = 0.45
 PASSAGE_WEIGHT = 0.0
 RANK_PENALTY = 0.01
 RANK_PRIOR = 0.0
-EXTRA_MARGIN = 0.25
+EXTRA_MARGIN = 0.3
 DUPLICATE_JACCARD = 0.6
 _POINTS_BACK = re.compile(r"^(it[’']s as if|that[’']s|this|these|those|they|their|its|afterward|however|furthermore|indeed|of course|the concern)\b", re.I)
 

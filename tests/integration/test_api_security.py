@@ -73,3 +73,37 @@ def test_rate_limit_answers_429_with_retry_after(strict_server):
     assert codes == [200, 200, 200]
     assert status == 429 and int({k.lower(): v for k, v in headers.items()}["retry-after"]) >= 1
     assert "sending messages quickly" in body["detail"]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    import shutil
+    import subprocess
+    import time
+
+    from tests.conftest import free_port
+
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.fail("redis-server is not installed; 'make test' installs it (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield f"redis://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_replicas_share_rate_limit_counters_through_redis(real_index_dir, redis_url):
+    env = {"KETA_INDEX_DIR": str(real_index_dir), "KETA_SERVER__RATE_LIMIT": "3/minute", "KETA_SERVER__RATE_LIMIT_STORAGE": redis_url}
+    a, b = Server(env), Server(env)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        codes = [chat(a.url, "how is esketamine given?")[0], chat(b.url, "how is esketamine given?")[0],
+                 chat(a.url, "is ketamine addictive")[0], chat(b.url, "is ketamine addictive")[0]]
+        assert codes == [200, 200, 200, 429]  # the fourth request is over the limit the two replicas share
+    finally:
+        a.stop()
+        b.stop()
