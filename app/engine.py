@@ -81,6 +81,9 @@ class Engine:
         self.speller = Speller(dict(vocab))
         self.corpus_stems = frozenset(t for p in index.passages for t in tokenize(p.text))
         self.safety = load_model(model_id=encoder.model_id) if safety_model is True else (safety_model or None)
+        import faiss
+
+        faiss.omp_set_num_threads(1)  # one query at a time: threads cost more than they save (0.27 vs 5.5 ms at 10k)
 
     @classmethod
     def load(cls, settings: Settings, **kwargs) -> "Engine":

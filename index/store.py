@@ -21,7 +21,7 @@ from kb.passages import Passage, passages_hash
 from index.embedder import Encoder
 from index.lexical import BM25
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 REBUILD_HINT = "rebuild it with '.venv/bin/python -m index build' (or 'make index')"
 FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "sentences.faiss", "means.npy")
 
@@ -41,6 +41,7 @@ class Manifest:
     n_sentences: int
     centered: bool
     index_type: str
+    index_params: dict
     built_at: str
     build_seconds: float
 
@@ -112,14 +113,6 @@ def center(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)).astype(np.float32)
 
 
-def _flat(vectors: np.ndarray):
-    import faiss
-
-    idx = faiss.IndexFlatIP(vectors.shape[1])
-    idx.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return idx
-
-
 def build_index(passages: list[Passage], encoder: Encoder, progress: Callable[[str], None] = lambda _m: None) -> KnowledgeIndex:
     if not passages:
         raise IndexProblem("there are no passages to index: the documents folder produced none")
@@ -131,6 +124,10 @@ def build_index(passages: list[Passage], encoder: Encoder, progress: Callable[[s
     svec = encoder.encode([passages[i].text[slice(*passages[i].sentences[j])] for i, j in refs])
     means = np.stack([pvec.mean(axis=0), svec.mean(axis=0)]).astype(np.float32)
     pvec, svec = center(pvec, means[0]), center(svec, means[1])
+    from index.ann import build as build_ann
+
+    pidx, pinfo = build_ann(pvec)
+    sidx, _ = build_ann(svec)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model_id=encoder.model_id,
@@ -140,11 +137,12 @@ def build_index(passages: list[Passage], encoder: Encoder, progress: Callable[[s
         n_passages=len(passages),
         n_sentences=len(refs),
         centered=True,
-        index_type="IndexFlatIP",
+        index_type=pinfo["index_type"],
+        index_params={k: v for k, v in pinfo.items() if k != "index_type"},
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         build_seconds=round(time.perf_counter() - t0, 3),
     )
-    return KnowledgeIndex(passages, _flat(pvec), _flat(svec), refs, manifest, BM25([p.text for p in passages]), means)
+    return KnowledgeIndex(passages, pidx, sidx, refs, manifest, BM25([p.text for p in passages]), means)
 
 
 def save_index(index: KnowledgeIndex, folder: Path) -> None:
