@@ -20,6 +20,7 @@ from pathlib import Path
 from app.query import fold, is_followup
 
 DATA = Path(__file__).parent / "data"
+_COST = re.compile(r"\b(cost|costs|price|prices|pay|paid|insurance|afford|expensive|cheap|cuesta|cuestan|precio|custa|preco|coute|prix|kostet|kosten|preis)\b")
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,10 @@ def classify(message: str, history: list[dict] | tuple = (), topic_words: frozen
     prev_dosing = bool(prev) and _dosing(rules, prev, prev) is not None
     if followup and _dosing(rules, context, context) and not prev_dosing:
         return Decision("refuse_dosing", "with the previous turn, this asks for dosing advice", followup)
-    if "refuse_dosing" in flags:
+    costs = bool(_COST.search(text))  # "how much does it cost" is about money, whatever the classifier thinks
+    if "refuse_dosing" in flags and not costs:
         return Decision("refuse_dosing", f"reads as a dosing request (classifier {flags['refuse_dosing']:.2f})", followup)
-    if "refuse_dosing" in context_flags and not prev_dosing:
+    if "refuse_dosing" in context_flags and not prev_dosing and not costs:
         return Decision("refuse_dosing", f"with the previous turn, reads as a dosing request (classifier {context_flags['refuse_dosing']:.2f})", followup)
 
     hit = _first(rules.injection, text)
