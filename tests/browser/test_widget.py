@@ -177,3 +177,26 @@ def test_payload_inside_a_document_is_inert_in_chat_and_widget(browser, xss_serv
         site.close()
     assert not dialogs, dialogs
     page.close()
+
+
+def test_widget_shows_a_friendly_message_when_rate_limited(browser, real_index_dir, tmp_path):  # noqa: F811
+    site_port = free_port()
+    srv = Server({"KETA_INDEX_DIR": str(real_index_dir), "KETA_SERVER__RATE_LIMIT": "1/minute",
+                  "KETA_SERVER__ALLOWED_ORIGINS": f"http://127.0.0.1:{site_port}"})
+    (tmp_path / "index.html").write_text(clinic_page(srv.url))
+    site = StaticSite(tmp_path, site_port)
+    try:
+        srv.wait_ready()
+        page = browser.new_page()
+        page.goto(site.url + "/index.html", wait_until="load")
+        box = open_widget(page)
+        box.fill("How is esketamine given?")
+        box.press("Enter")
+        page.locator("#keta-chat-widget .msg.bot").filter(has_text="nasal spray").wait_for(timeout=30_000)
+        box.fill("Is ketamine addictive?")  # over the 1/minute limit
+        box.press("Enter")
+        page.locator("#keta-chat-widget .msg.error").filter(has_text="sending messages quickly").wait_for(timeout=30_000)
+        page.close()
+    finally:
+        site.close()
+        srv.stop()

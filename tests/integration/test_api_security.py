@@ -75,6 +75,15 @@ def test_rate_limit_answers_429_with_retry_after(strict_server):
     assert "sending messages quickly" in body["detail"]
 
 
+def test_chat_ui_shows_a_friendly_message_when_rate_limited(strict_server):
+    from gradio_client import Client
+
+    for _ in range(4):  # the limit (3/minute) is shared with the API test above, so this is over it
+        chat_, box, status = Client(strict_server.url, verbose=False).predict("how is esketamine given?", [], api_name="/chat")
+    assert status.startswith("⚠️") and "sending messages quickly" in status
+    assert box == "how is esketamine given?"  # the question stays in the box for the retry
+
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     import shutil
