@@ -48,7 +48,7 @@ def is_typo_of_common(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     idx = _typo_index()
-    if len(word) < 4 or zipf_frequency(word, "en") >= 2.0:  # a real word is not a typo
+    if len(word) < 4 or zipf_frequency(word, "en") >= 3.0:  # a real word is not a typo
         return False
     return any(d in idx for d in {word} | {word[:i] + word[i + 1 :] for i in range(len(word))})
 

@@ -103,7 +103,7 @@ def level(port: int, clients: int, requests: int, max_seconds: float = 300) -> d
 
 
 def soak(port: int, pid: int, seconds: float, clients: int = 8) -> dict:
-    samples, stop = [], time.time() + seconds
+    samples = []
     done = threading.Event()
 
     def sample():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.browser.test_chat_ui import browser  # noqa: F401  (shared Chromium fixture)
