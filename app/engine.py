@@ -111,10 +111,10 @@ class Engine:
         corrected = " ".join(self.speller.correct(w) for w in words(fold(query)))
         return f"{corrected} {translate_terms(query)}".strip()
 
-    def _search(self, query: str, qvec, k: int):
+    def _search(self, query: str, dense_text: str, qvec, k: int):
         lexical_text = expand(query, self.speller)
         hits = search(self.index, lexical_text, qvec, self.settings.retrieval.mode, k=k)
-        return hits, qvec, [set(tokenize(self.dense_text(query))), set(tokenize(lexical_text))]
+        return hits, qvec, [set(tokenize(dense_text)), set(tokenize(lexical_text))]
 
     def answer(self, message: object, history: object = ()) -> Reply:
         t0 = time.perf_counter()
@@ -129,7 +129,8 @@ class Engine:
         text = clean_message(message, self.settings.max_input_chars, self.templates)
         turns = clean_history(history, self.settings.max_input_chars)
         queries = self._queries(text, turns, bool(turns) and is_followup(text, self.topic_words))
-        vecs = self.encoder.encode([self.dense_text(q) for q in queries])  # one batch, shared with retrieval
+        dense = [self.dense_text(q) for q in queries]
+        vecs = self.encoder.encode(dense)  # one batch, shared by the classifier and retrieval
         t = lap("encode", t0)
         flags = [self.safety.flags(v) for v in vecs] if self.safety else [{} for _ in vecs]
         decision = classify(text, turns, self.topic_words, flags[0], flags[-1] if len(flags) > 1 else None)
@@ -139,7 +140,7 @@ class Engine:
             return self._finish(Reply(decision.kind, body, reason=decision.reason), t0, timings)
 
         k = max(r.top_k, r.candidate_passages)
-        runs = [self._search(q, v, k) for q, v in zip(queries, vecs)]
+        runs = [self._search(q, d, v, k) for q, d, v in zip(queries, dense, vecs)]
         hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _, _ in runs], k=k)
         qvecs = [v for _, v, _ in runs]
         stems = [s for _, _, sets in runs for s in sets]

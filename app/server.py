@@ -111,7 +111,8 @@ def widget_source(settings: Settings) -> str:
     from app.templates import load_templates
 
     b = settings.branding
-    defaults = {"clinic_name": b.clinic_name, "welcome": b.welcome, "primary_color": b.primary_color, "position": b.position,
+    defaults = {"clinic_name": b.clinic_name, "welcome": b.welcome, "primary_color": b.primary_color,
+                "accent_color": b.accent_color, "position": b.position,
                 "notice": load_templates(settings.crisis).notice}
     blob = json.dumps(defaults).replace("<", "\\u003c").replace("*/", "*\\/")
     return (STATIC / "widget.js").read_text(encoding="utf-8").replace("/*CONFIG*/{}", blob, 1)

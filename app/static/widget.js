@@ -1,6 +1,6 @@
 /* Ketamine information chat: embeddable widget. One line on any page:
  *   <script src="https://CHAT-HOST/widget.js" data-clinic-name="..." data-primary-color="#0f766e"
- *           data-position="right" data-welcome="..." async></script>
+ *           data-accent-color="#f8fafc" data-position="right" data-welcome="..." async></script>
  * Plain JavaScript, no framework, no external requests except to the chat server that served it.
  * Everything renders inside a Shadow DOM; all text from users, the server or the sources is set
  * with textContent, never as HTML. */
@@ -12,7 +12,9 @@
   window.__ketaWidgetLoaded = true;
   var base = new URL(script.src, location.href).origin;
   var data = script.dataset || {};
-  var color = /^#[0-9a-fA-F]{6}$/.test(data.primaryColor || "") ? data.primaryColor : (DEFAULTS.primary_color || "#0f766e");
+  var hex = /^#[0-9a-fA-F]{6}$/;
+  var color = hex.test(data.primaryColor || "") ? data.primaryColor : (DEFAULTS.primary_color || "#0f766e");
+  var accent = hex.test(data.accentColor || "") ? data.accentColor : (DEFAULTS.accent_color || "#f8fafc");
   var cfg = {
     name: data.clinicName || DEFAULTS.clinic_name || "Ketamine information",
     welcome: data.welcome || DEFAULTS.welcome || "Ask me about ketamine for depression and anxiety.",
@@ -35,7 +37,7 @@
     "header{background:" + color + ";color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between}",
     "header h2{margin:0;font-size:16px}",
     "header button{background:transparent;color:#fff;border:0;font-size:22px;cursor:pointer;line-height:1}",
-    ".log{flex:1;overflow-y:auto;padding:12px;background:#f8fafc}",
+    ".log{flex:1;overflow-y:auto;padding:12px;background:" + accent + "}",
     ".msg{margin:0 0 10px;padding:9px 11px;border-radius:10px;max-width:92%;white-space:pre-wrap;word-wrap:break-word}",
     ".user{background:" + color + ";color:#fff;margin-left:auto}",
     ".bot{background:#fff;border:1px solid #e2e8f0}",
