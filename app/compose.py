@@ -73,13 +73,15 @@ def _build_units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndar
     return out
 
 
-def _overlap(query_stems: set[str], unit_stems: frozenset[str], idf: dict[str, float]) -> float:
+def _weights(query_stems: set[str], idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    known = {t: idf[t] for t in query_stems if idf.get(t, 0.0) > 0}
+    return known, sum(known.values())
+
+
+def _overlap(weights: tuple[dict[str, float], float], unit_stems: frozenset[str]) -> float:
     """Share of the query's information (IDF-weighted stems) that the unit contains."""
-    known = {t: idf.get(t, 0.0) for t in query_stems}
-    total = sum(known.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in known.items() if t in unit_stems) / total
+    known, total = weights
+    return sum(w for t, w in known.items() if t in unit_stems) / total if total > 0 else 0.0
 
 
 def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int) -> list[Unit]:
@@ -88,11 +90,12 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
     overlap with any of the stem sets (the question's own words, or with lay words expanded)."""
     units = []
     qs = np.stack([index.center_query(q)[1] for q in query_vecs])
+    weights = [_weights(q, index.idf) for q in query_stems]
     for rank, hit in enumerate(hits[:n_passages]):
         pi = index.position[hit.passage.passage_id]
         for order, text, vec, stems in _units(index, pi):
             sim = float((qs @ vec).max())
-            score = sim + LEXICAL_WEIGHT * max(_overlap(q, stems, index.idf) for q in query_stems) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
+            score = sim + LEXICAL_WEIGHT * max(_overlap(w, stems) for w in weights) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
             units.append(Unit(pi, order, text, score, sim))
     return sorted(units, key=lambda u: (-u.score, u.order))
 

@@ -32,25 +32,39 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Patterns:
+    """One signal's patterns: a combined alternation answers "any match?" in one pass (most
+    messages match none), and the list says which one matched, for the reply's reason."""
+
+    each: tuple[re.Pattern, ...]
+    any: re.Pattern
+
+    @classmethod
+    def of(cls, sources: list[str]) -> "Patterns":
+        return cls(tuple(re.compile(x) for x in sources), re.compile("|".join(f"(?:{x})" for x in sources)))
+
+
+@dataclass(frozen=True)
 class Rules:
-    crisis: tuple[re.Pattern, ...]
-    dosing: tuple[re.Pattern, ...]
-    personal: tuple[re.Pattern, ...]
-    framing: tuple[re.Pattern, ...]
-    topic: tuple[re.Pattern, ...]
-    injection: tuple[re.Pattern, ...]
+    crisis: Patterns
+    dosing: Patterns
+    personal: Patterns
+    framing: Patterns
+    topic: Patterns
+    injection: Patterns
 
 
 @lru_cache(maxsize=4)
 def load_rules(path: Path = DATA / "policy.toml") -> Rules:
     d = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    c = lambda xs: tuple(re.compile(x) for x in xs)  # noqa: E731
-    return Rules(c(d["crisis"]["patterns"]), c(d["dosing"]["always"]), c(d["dosing"]["personal"]),
-                 c(d["dosing"]["personal_framing"]), c(d["scope"]["topic"]), c(d["scope"]["injection"]))
+    return Rules(Patterns.of(d["crisis"]["patterns"]), Patterns.of(d["dosing"]["always"]), Patterns.of(d["dosing"]["personal"]),
+                 Patterns.of(d["dosing"]["personal_framing"]), Patterns.of(d["scope"]["topic"]), Patterns.of(d["scope"]["injection"]))
 
 
-def _first(patterns: tuple[re.Pattern, ...], text: str) -> str | None:
-    for p in patterns:
+def _first(patterns: Patterns, text: str) -> str | None:
+    if not patterns.any.search(text):
+        return None
+    for p in patterns.each:
         m = p.search(text)
         if m:
             return m.group(0).strip()
