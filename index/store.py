@@ -23,6 +23,12 @@ from index.lexical import BM25
 
 FORMAT_VERSION = 3
 REBUILD_HINT = "rebuild it with '.venv/bin/python -m index build' (or 'make index')"
+
+
+def _hint(folder: Path) -> str:
+    """How to rebuild this particular index folder."""
+    default = Path(__file__).resolve().parent.parent / "build" / "index"
+    return REBUILD_HINT if Path(folder).resolve() == default else f"rebuild it with '.venv/bin/python -m index build --out {folder}'"
 FILES = ("manifest.json", "passages.jsonl", "passages.faiss", "sentences.faiss", "means.npy")
 
 
@@ -172,20 +178,21 @@ def save_index(index: KnowledgeIndex, folder: Path) -> None:
 def read_manifest(folder: Path) -> Manifest:
     path = Path(folder) / "manifest.json"
     if not path.is_file():
-        raise IndexProblem(f"no index at {folder} (manifest.json is missing); {REBUILD_HINT}")
+        raise IndexProblem(f"no index at {folder} (manifest.json is missing); {_hint(folder)}")
     try:
         return Manifest(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
-        raise IndexProblem(f"the index manifest {path} is corrupt ({exc}); {REBUILD_HINT}") from None
+        raise IndexProblem(f"the index manifest {path} is corrupt ({exc}); {_hint(folder)}") from None
 
 
-def check_fresh(manifest: Manifest, passages: list[Passage], model_id: str) -> None:
+def check_fresh(manifest: Manifest, passages: list[Passage], model_id: str, folder: Path | None = None) -> None:
+    hint = _hint(folder) if folder else REBUILD_HINT
     if manifest.format_version != FORMAT_VERSION:
-        raise IndexProblem(f"the index was built by another version of this program (format {manifest.format_version}); {REBUILD_HINT}")
+        raise IndexProblem(f"the index was built by another version of this program (format {manifest.format_version}); {hint}")
     if manifest.model_id != model_id:
-        raise IndexProblem(f"the index was built with model {manifest.model_id}, but {model_id} is configured; {REBUILD_HINT}")
+        raise IndexProblem(f"the index was built with model {manifest.model_id}, but {model_id} is configured; {hint}")
     if manifest.passages_hash != passages_hash(passages):
-        raise IndexProblem(f"the documents have changed since the index was built; {REBUILD_HINT}")
+        raise IndexProblem(f"the documents have changed since the index was built; {hint}")
 
 
 def load_index(folder: Path, passages: list[Passage], model_id: str) -> KnowledgeIndex:
@@ -194,19 +201,19 @@ def load_index(folder: Path, passages: list[Passage], model_id: str) -> Knowledg
 
     folder = Path(folder)
     manifest = read_manifest(folder)
-    check_fresh(manifest, passages, model_id)
+    check_fresh(manifest, passages, model_id, folder)
     try:
         pidx = faiss.read_index(str(folder / "passages.faiss"))
         sidx = faiss.read_index(str(folder / "sentences.faiss"))
         means = np.load(folder / "means.npy", allow_pickle=False)
     except (RuntimeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "unreadable"
-        raise IndexProblem(f"the index files in {folder} are corrupt or unreadable ({first}); {REBUILD_HINT}") from None
+        raise IndexProblem(f"the index files in {folder} are corrupt or unreadable ({first}); {_hint(folder)}") from None
     refs = sentence_refs(passages)
     if (pidx.ntotal, sidx.ntotal, pidx.d, means.shape) != (len(passages), len(refs), manifest.dim, (2, manifest.dim)):
         raise IndexProblem(
             f"the index in {folder} does not match its manifest ({pidx.ntotal} passage vectors for {len(passages)} passages, "
-            f"{sidx.ntotal} sentence vectors for {len(refs)} sentences); {REBUILD_HINT}"
+            f"{sidx.ntotal} sentence vectors for {len(refs)} sentences); {_hint(folder)}"
         )
     return KnowledgeIndex(passages, pidx, sidx, refs, manifest, BM25([p.text for p in passages]), means)
 
