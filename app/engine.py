@@ -174,12 +174,16 @@ class Engine:
         numbers: dict[int, int] = {}
         quotes: dict[int, list[str]] = {}
         parts = []
+        previous = None
         for u in chosen:
             n = numbers.setdefault(u.passage_index, len(numbers) + 1)
             quotes.setdefault(u.passage_index, []).append(u.text)
+            if previous is not None:  # quotes from one passage run on; another passage starts a paragraph
+                parts.append(" " if u.passage_index == previous else "\n\n")
             parts.append(f"{' '.join(u.text.split())} [{n}]")
+            previous = u.passage_index
         citations = tuple(Citation(n, self.index.passages[pi], tuple(quotes[pi])) for pi, n in numbers.items())
-        return Reply("answer", " ".join(parts), citations=citations, hits=hits, query=query,
+        return Reply("answer", "".join(parts), citations=citations, hits=hits, query=query,
                      reason=f"quoted {len(chosen)} sentence(s); best score {similarity:.2f}")
 
     def _finish(self, reply: Reply, t0: float, timings: list[tuple[str, float]]) -> Reply:
