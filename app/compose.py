@@ -26,7 +26,9 @@ RANK_PENALTY = 0.01
 RANK_PRIOR = 0.0
 EXTRA_MARGIN = 0.3
 DUPLICATE_JACCARD = 0.6
-_POINTS_BACK = re.compile(r"^(it[’']s as if|that[’']s|this|these|those|they|their|its|afterward|however|furthermore|indeed|of course|the concern)\b", re.I)
+_POINTS_BACK = re.compile(
+    r"^(it[’']s as if|that[’']s|this|these|those|they|their|its|afterward|however|furthermore|indeed|of course|the concern)\b"
+    r"|\b(this|these|that|those) (risk|concern|problem|study|studies|treatment|effect|research|discovery|mechanism|response)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def select(index: KnowledgeIndex, ranked: list[Unit], max_units: int, max_words:
             return False
         if any(_jaccard(c.text, u.text) >= DUPLICATE_JACCARD for c in chosen):
             return False
-        if _POINTS_BACK.match(u.text):
+        if _POINTS_BACK.search(u.text):
             prev = _previous_unit(index, u)
             if prev and all(c.order != prev.order for c in chosen):
                 if sum(len(c.text.split()) for c in chosen) + len(prev.text.split()) + len(u.text.split()) <= max_words:
