@@ -38,6 +38,7 @@ class Unit:
     text: str  # verbatim slice of the passage (whitespace as in the source)
     score: float
     similarity: float
+    stems: frozenset[str] = frozenset()  # the unit's word stems, cached with it
 
 
 def _is_bullet(text: str, start: int) -> bool:
@@ -98,12 +99,12 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
         for order, text, vec, stems in _units(index, pi):
             sim = float((qs @ vec).max())
             score = sim + LEXICAL_WEIGHT * max(_overlap(w, stems) for w in weights) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
-            units.append(Unit(pi, order, text, score, sim))
+            units.append(Unit(pi, order, text, score, sim, stems))
     return sorted(units, key=lambda u: (-u.score, u.order))
 
 
-def _jaccard(a: str, b: str) -> float:
-    x, y = set(tokenize(a)), set(tokenize(b))
+def _jaccard(a: Unit, b: Unit) -> float:
+    x, y = a.stems, b.stems
     return len(x & y) / len(x | y) if x | y else 0.0
 
 
@@ -115,8 +116,8 @@ def _previous_unit(index: KnowledgeIndex, unit: Unit) -> Unit | None:
             continue
         before = [u for u in _units(index, pi) if u[0] < unit.order]
         if before:
-            order, text = before[-1][0], before[-1][1]
-            return Unit(pi, order, text, unit.score, unit.similarity)
+            order, text, _, stems = before[-1]
+            return Unit(pi, order, text, unit.score, unit.similarity, stems)
     return None
 
 
@@ -130,7 +131,7 @@ def select(index: KnowledgeIndex, ranked: list[Unit], max_units: int, max_words:
         words = sum(len(c.text.split()) for c in chosen) + len(u.text.split())
         if any(c.order == u.order for c in chosen) or (chosen and words > max_words):
             return False
-        if any(_jaccard(c.text, u.text) >= DUPLICATE_JACCARD for c in chosen):
+        if any(_jaccard(c, u) >= DUPLICATE_JACCARD for c in chosen):
             return False
         if _POINTS_BACK.search(u.text):
             prev = _previous_unit(index, u)

@@ -39,8 +39,8 @@ def load_calibration(path: Path = CALIBRATION) -> dict:
 def clean_message(raw: object, limit: int, t: Templates) -> str:
     if not isinstance(raw, str):
         raise BadInput(t.input_unreadable)
-    controls = sum(1 for ch in raw if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
-    text = "".join(ch for ch in raw if not (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t"))
+    text = "".join(ch for ch in raw if unicodedata.category(ch) != "Cc" or ch in "\n\r\t")
+    controls = len(raw) - len(text)
     if controls and (not text.strip() or controls > 0.1 * len(raw)):
         raise BadInput(t.input_unreadable)
     text = text.strip()

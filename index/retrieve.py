@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.search import Hit, max_by_group, order, rrf
+from index.search import Hit, max_by_group, order, ranks, rrf
 from index.store import KnowledgeIndex
 
 MODES = ("dense", "bm25", "hybrid")
@@ -27,13 +27,6 @@ def _faiss_scores(faiss_index, query_vec: np.ndarray, n: int, pool: int) -> tupl
     keep = ids[0] >= 0
     scores[ids[0][keep]] = sims[0][keep]
     return scores, np.isfinite(scores)
-
-
-def _rank_of(scores: np.ndarray, present: np.ndarray) -> np.ndarray:
-    r = np.zeros(len(scores), dtype=np.int64)
-    idx = [i for i in order(np.where(present, scores, -np.inf)) if present[i]]
-    r[idx] = np.arange(1, len(idx) + 1)
-    return r
 
 
 def dense_scores(index: KnowledgeIndex, query_vec: np.ndarray, pool: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,7 +53,9 @@ def search(index: KnowledgeIndex, query_text: str, query_vec: np.ndarray, mode: 
     elif mode == "bm25":
         fused, present = lexical, lexical > 0
     else:
-        lists = [_rank_of(pscore, np.isfinite(pscore)), _rank_of(sbest, np.isfinite(sbest)), _rank_of(lexical, lexical > 0)]
+        # absent items score lowest (-inf outside the dense pool, 0 for BM25), so ranking them all
+        # and then blanking the absent ones gives the rank among the present ones
+        lists = [ranks(pscore, np.isfinite(pscore)), ranks(sbest, np.isfinite(sbest)), ranks(lexical, lexical > 0)]
         fused = rrf(lists, [w["passage"], w["sentence"], w["bm25"]])
         present = fused > 0
     hits = []

@@ -5,6 +5,7 @@ page's CSS neither breaks the widget nor is broken by it. Screenshots in build/t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -37,6 +38,21 @@ class StaticSite:
 
     def close(self):
         self.httpd.shutdown()
+
+
+@contextlib.contextmanager
+def chat_and_clinic(env: dict, folder):
+    """A chat server that allows exactly one clinic origin, and that clinic's page serving the widget."""
+    site_port = free_port()
+    srv = Server({**env, "KETA_SERVER__ALLOWED_ORIGINS": f"http://127.0.0.1:{site_port}"})
+    (folder / "index.html").write_text(clinic_page(srv.url))
+    site = StaticSite(folder, site_port)
+    try:
+        srv.wait_ready()
+        yield srv, site
+    finally:
+        site.close()
+        srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -138,22 +154,17 @@ def xss_server(tmp_path_factory):
         "Ketamine xylophone facts are here <img src=x onerror=alert('doc')> and <script>alert('doc2')</script> end.\n")
     index_dir = tmp_path_factory.mktemp("xss-index") / "index"
     ensure_index(index_dir, build_passages(load_documents(docs)), SentenceEncoder())
-    site_port = free_port()
-    srv = Server({"KETA_DOCS_DIR": str(docs), "KETA_INDEX_DIR": str(index_dir), **TEST_LIMIT,
-                  "KETA_SERVER__ALLOWED_ORIGINS": f"http://127.0.0.1:{site_port}"})
-    srv.site_port = site_port
-    try:
-        srv.wait_ready()
-        yield srv
-    finally:
-        srv.stop()
+    with chat_and_clinic({"KETA_DOCS_DIR": str(docs), "KETA_INDEX_DIR": str(index_dir), **TEST_LIMIT},
+                         tmp_path_factory.mktemp("xss-site")) as pair:
+        yield pair
 
 
-def test_payload_inside_a_document_is_inert_in_chat_and_widget(browser, xss_server, tmp_path, artifacts):  # noqa: F811
+def test_payload_inside_a_document_is_inert_in_chat_and_widget(browser, xss_server, artifacts):  # noqa: F811
+    srv, site = xss_server
     dialogs = []
     page = browser.new_page()
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(xss_server.url + "/", wait_until="load")
+    page.goto(srv.url + "/", wait_until="load")
     box = page.locator("#question textarea")
     box.fill("ketamine xylophone facts")
     box.press("Enter")
@@ -162,31 +173,20 @@ def test_payload_inside_a_document_is_inert_in_chat_and_widget(browser, xss_serv
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "xss-chat.png"), full_page=True)
 
-    (tmp_path / "index.html").write_text(clinic_page(xss_server.url))
-    site = StaticSite(tmp_path, xss_server.site_port)
-    try:
-        page.goto(site.url + "/index.html", wait_until="load")
-        w = open_widget(page)
-        w.fill("ketamine xylophone facts")
-        w.press("Enter")
-        reply = page.locator("#keta-chat-widget .msg.bot").filter(has_text="xylophone")
-        reply.wait_for(timeout=30_000)
-        page.locator("#keta-chat-widget summary").first.click()
-        assert "<img src=x" in page.locator("#keta-chat-widget details").first.inner_text()
-    finally:
-        site.close()
+    page.goto(site.url + "/index.html", wait_until="load")
+    w = open_widget(page)
+    w.fill("ketamine xylophone facts")
+    w.press("Enter")
+    reply = page.locator("#keta-chat-widget .msg.bot").filter(has_text="xylophone")
+    reply.wait_for(timeout=30_000)
+    page.locator("#keta-chat-widget summary").first.click()
+    assert "<img src=x" in page.locator("#keta-chat-widget details").first.inner_text()
     assert not dialogs, dialogs
     page.close()
 
 
 def test_widget_shows_a_friendly_message_when_rate_limited(browser, real_index_dir, tmp_path):  # noqa: F811
-    site_port = free_port()
-    srv = Server({"KETA_INDEX_DIR": str(real_index_dir), "KETA_SERVER__RATE_LIMIT": "1/minute",
-                  "KETA_SERVER__ALLOWED_ORIGINS": f"http://127.0.0.1:{site_port}"})
-    (tmp_path / "index.html").write_text(clinic_page(srv.url))
-    site = StaticSite(tmp_path, site_port)
-    try:
-        srv.wait_ready()
+    with chat_and_clinic({"KETA_INDEX_DIR": str(real_index_dir), "KETA_SERVER__RATE_LIMIT": "1/minute"}, tmp_path) as (_, site):
         page = browser.new_page()
         page.goto(site.url + "/index.html", wait_until="load")
         box = open_widget(page)
@@ -197,6 +197,3 @@ def test_widget_shows_a_friendly_message_when_rate_limited(browser, real_index_d
         box.press("Enter")
         page.locator("#keta-chat-widget .msg.error").filter(has_text="sending messages quickly").wait_for(timeout=30_000)
         page.close()
-    finally:
-        site.close()
-        srv.stop()
