@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+import orjson
 from fastapi import Request
 from pydantic import BaseModel, Field
 
@@ -167,7 +168,9 @@ def create_server(settings: Settings, holder: EngineHolder | None = None):
         except (NotReady, Busy) as exc:
             detail = "The assistant is busy; please try again shortly." if isinstance(exc, Busy) else "The assistant is still starting up."
             return JSONResponse({"error": "unavailable", "detail": detail}, status_code=503, headers={"Retry-After": "5"})
-        return reply.to_dict()
+        # Serialised here with orjson: the reply is plain data, so FastAPI's generic encoder (which
+        # walks every value) would only add time under load.
+        return Response(orjson.dumps(reply.to_dict()), media_type="application/json")
 
     @api.get("/widget.js", include_in_schema=False)
     def widget_js():
