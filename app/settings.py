@@ -56,7 +56,7 @@ class Server(_Strict):
     trust_proxy: bool = False
     log_conversations: bool = False
     max_body_bytes: int = Field(64_000, ge=1_000)
-    max_concurrency: int = Field(8, ge=1, le=256)
+    max_concurrency: int = Field(32, ge=1, le=256)  # answers in flight; their query encodings share batches
     max_queue: int = Field(64, ge=0)
     batch_window_ms: float = Field(3.0, ge=0, le=50)  # micro-batching of query encoding; 0 turns it off
     log_file: Path = Path("build/conversations.jsonl")

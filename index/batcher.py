@@ -1,8 +1,9 @@
 """Micro-batching of query encoding across concurrent requests.
 
-Each caller hands its texts to one worker thread and waits; the worker takes whatever has arrived
-within a short window (default 3 ms, or until `max_batch` texts), encodes them in one model call and
-hands each caller its rows. One request alone pays at most the window; under load, many short
+Each caller hands its texts to one worker thread and waits; the worker takes whatever queued up
+while the model was busy, and, when the previous batch was shared (the server is under load), what
+arrives within a short window (default 3 ms), up to `max_batch` texts; it encodes them in one model
+call and hands each caller its rows. A lone user never waits for the window; under load, many short
 queries share a forward pass, so throughput grows with concurrency instead of queueing behind the
 model. Wraps any encoder with `encode(texts)`, `model_id` and `dim`.
 """
@@ -24,6 +25,7 @@ class BatchingEncoder:
         self.window = window_ms / 1000
         self.max_batch = max_batch
         self._q: queue.Queue = queue.Queue()
+        self._last = 0  # callers in the previous batch
         self._worker = threading.Thread(target=self._run, name="encode-batcher", daemon=True)
         self._worker.start()
 
@@ -40,7 +42,15 @@ class BatchingEncoder:
         while True:
             batch = [self._q.get()]
             n = len(batch[0][0])
-            deadline = time.perf_counter() + self.window
+            while n < self.max_batch:  # whatever queued up during the previous model call joins at once
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(item)
+                n += len(item[0])
+            # Wait for more only under load (the previous batch was shared): a lone user never pays the window.
+            deadline = time.perf_counter() + (self.window if self._last > 1 else 0.0)
             while n < self.max_batch:
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
@@ -51,6 +61,7 @@ class BatchingEncoder:
                     break
                 batch.append(item)
                 n += len(item[0])
+            self._last = len(batch)
             texts = [t for ts, _ in batch for t in ts]
             try:
                 vecs = self.inner.encode(texts)
