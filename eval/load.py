@@ -9,6 +9,7 @@ end. The per-client rate limit is raised for the run (all clients share one addr
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -22,9 +23,22 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ["how is esketamine given?", "is ketamine addictive", "how fast does ketamine work for depression",
-             "what are the side effects of ketamine", "does ketamine help ptsd", "how long is an iv session",
-             "how much ketamine should I take", "what is a k-hole", "does it help with ocd", "what did the 2007 trial find"]
+SETS = ("dev.jsonl", "lay.jsonl", "safety.jsonl")
+
+
+@functools.lru_cache(maxsize=1)
+def workload() -> list[dict]:
+    """Request bodies taken from the bundled question sets: every kind of message, lay wording,
+    follow-ups with their history. Varied on purpose, so no cache or lucky short query flatters the
+    figures; the order is fixed so runs compare."""
+    from eval.schema import parse_set
+
+    bodies = []
+    for name in SETS:
+        path = ROOT / "eval" / "sets" / name
+        for item in parse_set(path.read_text(encoding="utf-8").splitlines(), name):
+            bodies.append({"message": item.question, "history": [t.model_dump() for t in item.history]})
+    return bodies
 
 
 def _port() -> int:
@@ -58,14 +72,15 @@ def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
     raise RuntimeError("the server did not become healthy within 120 s")
 
 
-def _client(port: int, jobs: list[int], lat: list[float], errors: list[str], lock: threading.Lock, stop_at: float) -> None:
+def _client(port: int, jobs: list[int], lat: list[float], errors: list[str], lock: threading.Lock, stop_at: float,
+            bodies: list[dict]) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     while time.time() < stop_at:
         with lock:
             if not jobs:
                 break
             i = jobs.pop()
-        body = json.dumps({"message": QUESTIONS[i % len(QUESTIONS)]})
+        body = json.dumps(bodies[i % len(bodies)])
         t0 = time.perf_counter()
         try:
             conn.request("POST", "/api/v1/chat", body, {"content-type": "application/json"})
@@ -86,9 +101,10 @@ def _client(port: int, jobs: list[int], lat: list[float], errors: list[str], loc
 
 
 def level(port: int, clients: int, requests: int, max_seconds: float = 300) -> dict:
-    jobs, lat, errors, lock = list(range(requests)), [], [], threading.Lock()
+    jobs, lat, errors, lock = list(range(requests))[::-1], [], [], threading.Lock()
+    bodies = workload()
     stop_at = time.time() + max_seconds
-    threads = [threading.Thread(target=_client, args=(port, jobs, lat, errors, lock, stop_at)) for _ in range(clients)]
+    threads = [threading.Thread(target=_client, args=(port, jobs, lat, errors, lock, stop_at, bodies)) for _ in range(clients)]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
