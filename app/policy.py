@@ -61,6 +61,19 @@ def load_rules(path: Path = DATA / "policy.toml") -> Rules:
                  Patterns.of(d["dosing"]["personal_framing"]), Patterns.of(d["scope"]["topic"]), Patterns.of(d["scope"]["injection"]))
 
 
+# Misspellings of the few words the dosing and crisis patterns hinge on ("how mutch shoud i take").
+_TYPOS = {"mutch": "much", "muh": "much", "mush": "much", "mch": "much", "muc": "much", "mucj": "much", "shoud": "should",
+          "shuold": "should", "shoudl": "should", "shld": "should", "sould": "should", "shold": "should", "tkae": "take",
+          "taek": "take", "doo": "do", "doze": "dose", "doese": "dose",
+          "dossage": "dosage", "dosege": "dosage", "ketamen": "ketamine", "kill myslef": "kill myself"}
+_TYPO_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _TYPOS), key=len, reverse=True)) + r")\b")
+
+
+def normalise(text: str) -> str:
+    """The folded message with the common misspellings of pattern words corrected."""
+    return _TYPO_RE.sub(lambda m: _TYPOS[m.group(1)], fold(text))
+
+
 def _first(patterns: Patterns, text: str) -> str | None:
     if not patterns.any.search(text):
         return None
@@ -72,7 +85,7 @@ def _first(patterns: Patterns, text: str) -> str | None:
 
 
 def _user_turns(history: list[dict]) -> list[str]:
-    return [fold(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
+    return [normalise(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
 
 
 def _dosing(rules: Rules, text: str, framing_text: str) -> str | None:
@@ -95,7 +108,7 @@ def classify(message: str, history: list[dict] | tuple = (), topic_words: frozen
     """`flags` are the embedding classifier's confident classes for the message, `context_flags`
     for the message read together with the previous user turn (follow-ups only)."""
     rules = load_rules()
-    text = fold(message)
+    text = normalise(message)
     users = _user_turns(list(history))
     prev = users[-1] if users else ""
     followup = bool(prev) and is_followup(message, topic_words)
