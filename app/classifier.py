@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_PATH = Path(__file__).parent / "data" / "safety_model.json"
+COVERAGE_PATH = Path(__file__).parent / "data" / "coverage_model.json"
 LABELS = ("crisis", "refuse_dosing", "out_of_scope", "on_topic")
 
 
@@ -64,3 +65,25 @@ def save_model(m: SafetyModel, path: Path = MODEL_PATH, extra: dict | None = Non
     d = {"classes": list(m.classes), "coef": np.round(m.coef, 6).tolist(), "intercept": np.round(m.intercept, 6).tolist(),
          "thresholds": m.thresholds, "model_id": m.model_id, **(extra or {})}
     Path(path).write_text(json.dumps(d) + "\n", encoding="utf-8")
+
+
+def load_coverage(path: Path = COVERAGE_PATH, model_id: str | None = None, passages_hash: str | None = None) -> SafetyModel | None:
+    """The "do the sources cover this?" model (classes `covered`, `not_in_sources`), or None.
+
+    It learned which questions *these* documents leave unanswered, so it is only used with the
+    passages it was trained against: after a document is added or changed it is ignored, with a
+    warning, until `python -m eval train-coverage` is run again; abstention then rests on the
+    calibrated thresholds alone.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    m = load_model(path, model_id)
+    trained_for = json.loads(path.read_text(encoding="utf-8")).get("passages_hash")
+    if passages_hash and trained_for != passages_hash:
+        import logging
+
+        logging.getLogger(__name__).warning("the coverage model %s was trained for other documents; it is not used until "
+                                            "'python -m eval train-coverage' is run again", path)
+        return None
+    return m

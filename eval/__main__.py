@@ -1,4 +1,4 @@
-"""`python -m eval run|compare|export|calibrate|train-safety|bench`: evaluation from the command line.
+"""`python -m eval run|compare|export|calibrate|train-safety|train-coverage|bench|load|ablation`: evaluation from the command line.
 
 Exit status: 0 success; 1 a --fail-under/--fail-over threshold was missed; 2 bad input (a malformed
 question set, a missing run folder, an unreachable server, a missing index or model).
@@ -117,6 +117,27 @@ def cmd_train_safety(args) -> int:
     return 0
 
 
+def cmd_train_coverage(args) -> int:
+    from app.classifier import COVERAGE_PATH, save_model
+    from eval.train_coverage import train
+
+    items = _items(args.sets, args.split)
+    engine = _engine(safety_model=False)
+    try:
+        model, report = train(engine, items, max_wrong=args.max_wrong)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report["trained_on"] = {"sets": args.sets, "split": args.split}
+    out = Path(args.out) if args.out else COVERAGE_PATH
+    save_model(model, out, {"passages_hash": engine.index.manifest.passages_hash, "report": report})
+    print(f"trained on {report['n_answerable']} answerable and {report['n_not_in_sources']} not-in-sources questions; "
+          f"threshold {report['threshold']}: cross-validated abstention recall {report['cv_abstention_recall']}, "
+          f"wrongly abstained {report['cv_wrongly_abstained']}")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from eval.bench import main as bench_main
 
@@ -165,6 +186,11 @@ def parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train-safety", help="train the embedding safety classifier on labelled sets")
     tr.add_argument("sets", nargs="+")
     tr.add_argument("--split", default="tune")
+    tc = sub.add_parser("train-coverage", help="train the model that tells answerable questions from ones the sources do not cover")
+    tc.add_argument("sets", nargs="+")
+    tc.add_argument("--split", default="tune")
+    tc.add_argument("--max-wrong", type=float, default=0.03, help="largest cross-validated share of answerable questions wrongly abstained")
+    tc.add_argument("--out", help="where to write the model (default: app/data/coverage_model.json)")
     bench = sub.add_parser("bench", help="performance benchmark (README: Performance)")
     bench.add_argument("--out", required=True)
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and no 1M-passage run")
@@ -191,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.documents import DocumentError
 
     commands = {"run": cmd_run, "compare": cmd_compare, "export": cmd_export, "calibrate": cmd_calibrate,
-                "train-safety": cmd_train_safety, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation}
+                "train-safety": cmd_train_safety, "train-coverage": cmd_train_coverage, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation}
     try:
         return commands[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError, RemoteError, CompareError, GateError, ClassifierError) as exc:

@@ -108,3 +108,25 @@ def test_export_beir_and_ragas(tmp_path, small_set):
     assert run_cli("export", str(small_set), str(tmp_path / "ragas"), "--format", "ragas").returncode == 0
     rows = [json.loads(line) for line in (tmp_path / "ragas" / "dataset.jsonl").read_text().splitlines()]
     assert len(rows) == 12 and all("user_input" in r and "reference_contexts" in r for r in rows)
+
+
+def test_train_coverage_learns_what_the_sources_leave_open(tmp_path):
+    out = tmp_path / "coverage.json"
+    sets = [f"eval/sets/{n}.jsonl" for n in ("dev", "safety", "safety2", "safety3", "lay", "lay2")]
+    p = run_cli("train-coverage", *sets, "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    model = json.loads(out.read_text())
+    report = model["report"]
+    assert model["classes"] == ["covered", "not_in_sources"] and len(model["passages_hash"]) >= 16
+    # the threshold was chosen on cross-validated probabilities within the budget of wrong abstentions
+    assert report["cv_wrongly_abstained"] <= report["max_wrong"] == 0.03
+    assert report["cv_abstention_recall"] > 0.4  # the similarity threshold alone catches about 0.1 at this budget
+    assert report["trained_on"]["split"] == "tune"
+
+
+def test_train_coverage_refuses_a_set_without_both_kinds(tmp_path):
+    rows = [{**GOOD, "id": f"q{i}"} for i in range(8)]
+    p = run_cli("train-coverage", str(write_set(tmp_path / "set.jsonl", rows)), "--out", str(tmp_path / "c.json"))
+    assert p.returncode == 2
+    assert "at least 5 answerable and 5 not-in-sources" in p.stderr
+    assert not (tmp_path / "c.json").exists()
