@@ -27,9 +27,11 @@ class Point:
 
 
 def collect(engine, items) -> list[Point]:
-    saved, safety = engine.calibration, engine.safety
+    saved, safety, coverage = engine.calibration, engine.safety, engine.coverage
     engine.calibration = {**saved, "answer_threshold": -2.0, "gap_answer_threshold": -2.0, "topic_threshold": -2.0}
-    engine.safety = None  # the similarity fallback must work on its own, whatever the classifier catches
+    # the similarity fallback must work on its own, whatever the classifiers catch (they were trained
+    # on these same tune items, so their in-sample flags would flatter any joint choice)
+    engine.safety = engine.coverage = None
     points = []
     try:
         for it in items:
@@ -37,7 +39,7 @@ def collect(engine, items) -> list[Point]:
             if reply.confidence is not None:
                 points.append(Point(it.expect, reply.confidence, bool(reply.gaps), reply.topic_similarity or 0.0, bool(reply.has_topic)))
     finally:
-        engine.calibration, engine.safety = saved, safety
+        engine.calibration, engine.safety, engine.coverage = saved, safety, coverage
     return points
 
 
