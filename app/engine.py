@@ -20,7 +20,7 @@ from app.compose import score_units, select
 from app.coverage import coverage_gaps
 from app.guard import has_dose_number, mask_dose_numbers
 from app.policy import classify
-from app.query import Speller, expand, fold, is_followup, translate_terms
+from app.query import Speller, expand, fold, is_followup, spell_out, translate_terms
 from app.records import BadInput, Citation, Reply
 from app.settings import Settings
 from app.templates import Templates, load_templates
@@ -110,7 +110,7 @@ class Engine:
     def dense_text(self, query: str) -> str:
         """What the embedding model reads: the words spelling-corrected, plus English for known
         foreign key terms (the model is English-only)."""
-        corrected = " ".join(self.speller.correct(w) for w in words(fold(query)))
+        corrected = " ".join(self.speller.correct(w) for w in spell_out(words(fold(query))))
         return f"{corrected} {translate_terms(query)}".strip()
 
     def _search(self, query: str, dense_text: str, qvec, k: int):

@@ -128,10 +128,23 @@ class Speller:
         return best
 
 
+# Chat shorthand spelled out for retrieval only (the policy reads the message as written).
+SHORTHAND = {"u": "you", "ur": "your", "ppl": "people", "peeps": "people", "bc": "because", "cuz": "because", "coz": "because",
+             "rn": "right now", "tho": "though", "thru": "through", "abt": "about", "smth": "something", "sth": "something",
+             "w": "with", "wo": "without", "b4": "before", "2day": "today", "gonna": "going to", "wanna": "want to",
+             "docs": "doctors", "doc": "doctor", "meds": "medications", "med": "medication", "pls": "please", "plz": "please",
+             "govt": "government", "yrs": "years", "yr": "year", "hrs": "hours", "hr": "hour", "mins": "minutes", "wks": "weeks",
+             "wk": "week", "esp": "especially", "def": "definitely", "prob": "probably", "diff": "different", "info": "information"}
+
+
+def spell_out(words_: list[str]) -> list[str]:
+    return [SHORTHAND.get(w, w) for w in words_]
+
+
 def expand(text: str, speller: Speller | None) -> str:
     """The search text: the message with misspellings corrected, plus source words for lay phrases."""
     folded = fold(text)
-    corrected = " ".join(speller.correct(w) for w in words(folded)) if speller else folded
+    corrected = " ".join(speller.correct(w) for w in spell_out(words(folded))) if speller else folded
     extra = [v for pat, v in load_synonyms() if pat.search(folded) or pat.search(corrected)]
     extra.append(translate_terms(text))
     return " ".join([corrected, *extra]).strip()
