@@ -68,6 +68,16 @@ def clean_history(history: object, limit: int) -> list[dict]:
     return turns[-MAX_HISTORY_TURNS:]
 
 
+def forget_messages() -> None:
+    """Empty the caches keyed by whole messages (folding, term translation, masking), so a benchmark
+    that repeats a question measures it as new. Word- and corpus-level caches stay: a running
+    server has them warm anyway."""
+    from app.guard import mask_dose_numbers
+
+    for cached in (fold, translate_terms, mask_dose_numbers):
+        cached.cache_clear()
+
+
 class Engine:
     def __init__(self, settings: Settings, index: KnowledgeIndex, encoder, calibration: dict | None = None,
                  safety_model: SafetyModel | None | bool = True, coverage_model: SafetyModel | None | bool = True):

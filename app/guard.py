@@ -7,6 +7,7 @@ dose amount is dropped from an answer; anywhere else the amount is masked.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MASK = "[amount removed]"
 _WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
@@ -19,9 +20,12 @@ DOSE_NUMBER = re.compile(
 )
 
 
+# Cached: the texts checked are mostly the corpus's own sentences and passages, the same every time.
+@lru_cache(maxsize=8192)
 def has_dose_number(text: str) -> bool:
     return bool(DOSE_NUMBER.search(text))
 
 
+@lru_cache(maxsize=4096)
 def mask_dose_numbers(text: str) -> str:
     return DOSE_NUMBER.sub(MASK, text)

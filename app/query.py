@@ -29,6 +29,7 @@ _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|there|then|on
                        r"|\b(after|afterwards|before|too|either|instead|as well)\W*$")  # "can i drive home after?"
 
 
+@lru_cache(maxsize=4096)  # one message is folded by the policy, retrieval and the coverage check alike
 def fold(text: str) -> str:
     """Lower case, accents removed, typographic quotes and dashes folded, spaces collapsed."""
     t = unicodedata.normalize("NFKD", text)
@@ -64,6 +65,7 @@ def load_glossary() -> tuple[tuple[re.Pattern, str], ...]:
     return tuple((re.compile(k), v) for k, v in data["terms"].items())
 
 
+@lru_cache(maxsize=1024)
 def translate_terms(text: str) -> str:
     """English words for the known key terms of a non-English question ("" if none)."""
     folded = fold(text)
@@ -108,12 +110,23 @@ class Speller:
         self.vocab = vocabulary
         self.max_distance = max_distance
         self._lookup: dict[str, list[str]] = {}
+        self._cache: dict[str, str] = {}
         for w in vocabulary:
             if len(w) >= 4:
                 for d in _deletes(w, max_distance):
                     self._lookup.setdefault(d, []).append(w)
 
     def correct(self, word: str) -> str:
+        """The correction of one word; remembered, since every message is corrected two or three
+        times (for the model, for BM25, for the coverage check) and users repeat words."""
+        hit = self._cache.get(word)
+        if hit is None:
+            if len(self._cache) >= 50_000:
+                self._cache.clear()
+            hit = self._cache[word] = self._correct(word)
+        return hit
+
+    def _correct(self, word: str) -> str:
         if word in self.vocab or len(word) < 4 or word.isdigit() or word in STOPWORDS or is_english(word):
             return word
         allowed = 1 if len(word) <= 5 else self.max_distance

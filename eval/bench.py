@@ -49,13 +49,17 @@ def bench_runner(engine, n: int = 500) -> dict:
 
 
 def bench_stages(engine, repeats: int = 5, n: int = 60) -> dict:
-    """Median per stage over `repeats` passes of `n` answerable questions, beside a bare encode."""
+    """Median per stage over `repeats` passes of `n` answerable questions, beside a bare encode.
+    Message-level caches are emptied before each answer, so a repeat is measured as a new question."""
+    from app.engine import forget_messages
+
     items = [i for i in questions(400) if i.expect == "answer"][:n]
     stages: dict[str, list[float]] = {}
     floor: list[float] = []
     for _ in range(repeats):
         for it in items:
             h = [t.model_dump() for t in it.history]
+            forget_messages()
             reply = engine.answer(it.question, h)
             for name, ms in reply.timings_ms:
                 stages.setdefault(name, []).append(ms)
