@@ -33,15 +33,20 @@ class Decision:
 
 @dataclass(frozen=True)
 class Patterns:
-    """One signal's patterns: a combined alternation answers "any match?" in one pass (most
-    messages match none), and the list says which one matched, for the reply's reason."""
+    """One signal's patterns, scanned as alternations of ten: most messages match none, and
+    Python's regex engine answers "any of these ten?" far faster than ten searches, yet slows down
+    on one alternation of a hundred and fifty (measured: 67 against 361 microseconds for dosing).
+    The first matching chunk holds the first matching pattern, named in the reply's reason."""
 
     each: tuple[re.Pattern, ...]
-    any: re.Pattern
+    chunks: tuple[tuple[re.Pattern, tuple[re.Pattern, ...]], ...]
 
     @classmethod
-    def of(cls, sources: list[str]) -> "Patterns":
-        return cls(tuple(re.compile(x) for x in sources), re.compile("|".join(f"(?:{x})" for x in sources)))
+    def of(cls, sources: list[str], size: int = 10) -> "Patterns":
+        each = tuple(re.compile(x) for x in sources)
+        chunks = tuple((re.compile("|".join(f"(?:{x})" for x in sources[i : i + size])), each[i : i + size])
+                       for i in range(0, len(sources), size))
+        return cls(each, chunks)
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,12 @@ def normalise(text: str) -> str:
 
 
 def _first(patterns: Patterns, text: str) -> str | None:
-    if not patterns.any.search(text):
-        return None
-    for p in patterns.each:
-        m = p.search(text)
-        if m:
-            return m.group(0).strip()
+    for combined, members in patterns.chunks:
+        if combined.search(text):
+            for p in members:
+                m = p.search(text)
+                if m:
+                    return m.group(0).strip()
     return None
 
 
