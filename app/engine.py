@@ -2,8 +2,9 @@
 
 Flow: check the input -> policy (crisis, dosing, scope) -> build the search query (follow-ups,
 spelling, lay words) -> hybrid retrieval -> answer composition or honest abstention -> output guard.
-Thresholds come from `app/data/calibration.json`, written by `python -m eval calibrate` from the
-development set, not guessed. The engine holds no per-conversation state: history comes with the call.
+Abstention combines the coverage model (`app/data/coverage_model.json`, `python -m eval
+train-coverage`) with thresholds from `app/data/calibration.json` (`python -m eval calibrate`), both
+fitted on the tune splits of the labelled sets, not guessed. The engine holds no per-conversation state: history comes with the call.
 """
 
 from __future__ import annotations
@@ -72,8 +73,6 @@ def forget_messages() -> None:
     """Empty the caches keyed by whole messages (folding, term translation, masking), so a benchmark
     that repeats a question measures it as new. Word- and corpus-level caches stay: a running
     server has them warm anyway."""
-    from app.guard import mask_dose_numbers
-
     for cached in (fold, translate_terms, mask_dose_numbers):
         cached.cache_clear()
 
