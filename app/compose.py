@@ -21,9 +21,7 @@ from index.search import Hit
 from index.store import KnowledgeIndex
 
 LEXICAL_WEIGHT = 0.45
-PASSAGE_WEIGHT = 0.0
 RANK_PENALTY = 0.01
-RANK_PRIOR = 0.0
 EXTRA_MARGIN = 0.3
 DUPLICATE_JACCARD = 0.6
 _POINTS_BACK = re.compile(
@@ -98,7 +96,7 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
         pi = index.position[hit.passage.passage_id]
         for order, text, vec, stems in _units(index, pi):
             sim = float((qs @ vec).max())
-            score = sim + LEXICAL_WEIGHT * max(_overlap(w, stems) for w in weights) + PASSAGE_WEIGHT * hit.dense - RANK_PENALTY * rank + RANK_PRIOR / (rank + 1)
+            score = sim + LEXICAL_WEIGHT * max(_overlap(w, stems) for w in weights) - RANK_PENALTY * rank
             units.append(Unit(pi, order, text, score, sim, stems))
     return sorted(units, key=lambda u: (-u.score, u.order))
 

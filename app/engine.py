@@ -123,9 +123,10 @@ class Engine:
         return f"{corrected} {translate_terms(query)}".strip()
 
     def _search(self, query: str, dense_text: str, qvec, k: int):
+        """(hits, the query's stem sets: as the model read it, and as BM25 read it)."""
         lexical_text = expand(query, self.speller)
         hits = search(self.index, lexical_text, qvec, self.settings.retrieval.mode, k=k)
-        return hits, qvec, [set(tokenize(dense_text)), set(tokenize(lexical_text))]
+        return hits, [set(tokenize(dense_text)), set(tokenize(lexical_text))]
 
     def answer(self, message: object, history: object = ()) -> Reply:
         t0 = time.perf_counter()
@@ -152,9 +153,8 @@ class Engine:
 
         k = max(r.top_k, r.candidate_passages)
         runs = [self._search(q, d, v, k) for q, d, v in zip(queries, dense, vecs)]
-        hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _, _ in runs], k=k)
-        qvecs = [v for _, v, _ in runs]
-        stems = [s for _, _, sets in runs for s in sets]
+        hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _ in runs], k=k)
+        stems = [s for _, sets in runs for s in sets]
         query = queries[-1]
         t = lap("retrieve", t)
         best_dense = max((h.dense for h in hits), default=0.0)
@@ -163,17 +163,18 @@ class Engine:
             reply = Reply("out_of_scope", self.templates.out_of_scope, hits=tuple(hits[: r.top_k]), query=query,
                           reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        units = score_units(self.index, hits, qvecs, stems, r.candidate_passages)
+        units = score_units(self.index, hits, list(vecs), stems, r.candidate_passages)
         units = [u for u in units if not has_dose_number(u.text)]
         best = units[0] if units else None
         sim = best.score if best else 0.0  # similarity plus overlap of the question's informative words
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
         signals.update(confidence=sim, gaps=gaps)
         cal = self.calibration
+        gap_open = bool(gaps) and sim < cal["gap_answer_threshold"]
         uncovered = self.coverage.flags(vecs[-1]).get("not_in_sources") if self.coverage else None
-        if best is None or sim < cal["answer_threshold"] or (gaps and sim < cal["gap_answer_threshold"]) or uncovered:
+        if best is None or sim < cal["answer_threshold"] or gap_open or uncovered:
             related = tuple(h for h in hits[:2] if h.dense >= cal["related_floor"])
-            why = (f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gaps and sim < cal["gap_answer_threshold"]
+            why = (f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gap_open
                    else f"reads as a question the sources leave open (coverage model {uncovered:.2f})" if uncovered
                    else "no sentence answers closely enough")
             reply = Reply("not_in_sources", self.templates.not_in_sources, hits=tuple(hits[: r.top_k]), related=related,

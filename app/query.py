@@ -18,13 +18,15 @@ from pathlib import Path
 from index.lexical import STOPWORDS, words
 
 DATA = Path(__file__).parent / "data"
+# Openings that continue a conversation in Spanish, French, German and Portuguese ("y cuanto...",
+# "et du coup...", "und wie viel...").
+_FOREIGN_OPENINGS = r"y|e|et|und|pero|mais|aber|mas|vale|bueno|entonces|alors|donc|du coup|dann|e entao|y si|et si|und wenn|e se"
 _FOLLOWUP_START = re.compile(
     r"^(and|so|ok(ay)?|but|also|then|what about|how about|what if|is (it|that|this)|does (it|that|this)|"
     r"do (they|those)|can (it|that)|will (it|that)|are (they|those)|how (long|fast|soon|often|much)|why|really|same|any|"
-    # the same openings in Spanish, French, German and Portuguese ("y cuanto...", "et du coup...", "und wie viel...")
-    r"y|e|et|und|pero|mais|aber|mas|vale|bueno|entonces|alors|donc|du coup|dann|also|e entao|y si|et si|und wenn|e se)\b"
+    rf"{_FOREIGN_OPENINGS})\b"
 )
-_FOREIGN_START = re.compile(r"(y|e|et|und|pero|mais|aber|mas|vale|bueno|entonces|alors|donc|du coup|dann|e entao|y si|et si|und wenn|e se)\b")
+_FOREIGN_START = re.compile(rf"^(ok(ay)?\W+)?({_FOREIGN_OPENINGS})\b")  # also after an "ok"
 _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|there|then|one|same|ones|he|she|him|her|his)\b"
                        r"|\b(after|afterwards|before|too|either|instead|as well)\W*$")  # "can i drive home after?"
 
@@ -43,11 +45,9 @@ def is_followup(message: str, topic_words: frozenset[str]) -> bool:
     with no topic word of its own."""
     m = fold(message)
     content = [w for w in words(m) if w not in STOPWORDS]
-    start = _FOLLOWUP_START.match(m)
-    if start:
+    if _FOLLOWUP_START.match(m):
         # English stop words do not thin out other languages, so those may run a little longer
-        foreign = bool(_FOREIGN_START.match(m[start.end():].lstrip(" ,")) or _FOREIGN_START.match(m))
-        if len(content) <= (9 if foreign else 6):
+        if len(content) <= (9 if _FOREIGN_START.match(m) else 6):
             return True
     has_topic = any(w in topic_words for w in content)
     return len(content) <= 4 and (bool(_ANAPHORA.search(m)) or not has_topic)

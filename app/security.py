@@ -74,12 +74,12 @@ class RateLimiter:
         return None
 
 
-def client_key(scope_client, headers, trust_proxy: bool) -> str:
+def client_key(host: str | None, headers, trust_proxy: bool) -> str:
     if trust_proxy:
         fwd = headers.get("x-forwarded-for", "")
         if fwd.strip():
             return fwd.split(",")[0].strip()
-    return scope_client[0] if scope_client else "unknown"
+    return host or "unknown"
 
 
 def own_origins(headers) -> set[str]:

@@ -92,6 +92,13 @@ class Services:
         self.gate = Gate(settings.server.max_concurrency, settings.server.max_queue)
         self._log_lock = threading.Lock()
 
+    def seconds_to_wait(self, request) -> int | None:
+        """None if this client may send now, else whole seconds until it may (the API and the UI
+        share one limit per client)."""
+        host = request.client.host if request.client else None
+        wait = self.limiter.hit(client_key(host, request.headers, self.settings.server.trust_proxy))
+        return None if wait is None else int(wait) + 1
+
     def answer(self, message, history):
         with self.gate:
             reply = self.holder.get().answer(message, history)
@@ -133,13 +140,6 @@ def create_server(settings: Settings, holder: EngineHolder | None = None):
     install(api, settings.server)
     widget = widget_source(settings)
 
-    def limited(request: Request) -> JSONResponse | None:
-        wait = services.limiter.hit(client_key(request.client, request.headers, settings.server.trust_proxy))
-        if wait is None:
-            return None
-        return JSONResponse({"error": "rate_limited", "detail": f"You're sending messages quickly. Please wait {int(wait) + 1} seconds."},
-                            status_code=429, headers={"Retry-After": str(int(wait) + 1)})
-
     @api.get("/healthz")
     def healthz():
         if holder.error:
@@ -158,9 +158,10 @@ def create_server(settings: Settings, holder: EngineHolder | None = None):
 
     @api.post("/api/v1/chat")
     def chat(req: ChatRequest, request: Request):
-        too_fast = limited(request)
-        if too_fast:
-            return too_fast
+        wait = services.seconds_to_wait(request)
+        if wait is not None:
+            return JSONResponse({"error": "rate_limited", "detail": f"You're sending messages quickly. Please wait {wait} seconds."},
+                                status_code=429, headers={"Retry-After": str(wait)})
         try:
             reply = services.answer(req.message, [t.model_dump() for t in req.history])
         except BadInput as exc:
@@ -178,11 +179,9 @@ def create_server(settings: Settings, holder: EngineHolder | None = None):
                         headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"})
 
     def ui_answer(message, history, request=None):
-        if request is not None:
-            wait = services.limiter.hit(client_key((request.client.host, 0) if request.client else None, request.headers,
-                                                   settings.server.trust_proxy))
-            if wait is not None:
-                raise BadInput(f"You're sending messages quickly. Please wait {int(wait) + 1} seconds and try again.")
+        wait = services.seconds_to_wait(request) if request is not None else None
+        if wait is not None:
+            raise BadInput(f"You're sending messages quickly. Please wait {wait} seconds and try again.")
         try:
             return services.answer(message, history)
         except Busy:

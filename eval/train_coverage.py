@@ -15,6 +15,7 @@ import numpy as np
 from app.classifier import SafetyModel
 from app.engine import clean_history
 from app.query import is_followup
+from eval.train_safety import lowest_threshold
 
 
 def examples(engine, items) -> tuple[list[str], list[str]]:
@@ -41,11 +42,7 @@ def train(engine, items, max_wrong: float = 0.03, c: float = 4.0) -> tuple[Safet
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
     cv = cross_val_predict(lr, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0), method="predict_proba")[:, 1]
     pos, neg = cv[y == "not_in_sources"], cv[y == "covered"]
-    threshold = 1.01
-    for t in np.round(np.arange(0.05, 1.0, 0.01), 2):
-        if (neg >= t).mean() <= max_wrong:
-            threshold = float(t)
-            break
+    threshold = lowest_threshold(neg, max_wrong)
     lr.fit(X, y)
     # Two rows (0 for "covered") so the shared softmax gives the logistic probability.
     coef = np.vstack([np.zeros_like(lr.coef_[0]), lr.coef_[0]]).astype(np.float32)

@@ -31,14 +31,20 @@ def examples(engine, items) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def lowest_threshold(neg: np.ndarray, max_fp: float) -> float:
+    """The lowest threshold (0.05 to 0.99 by 0.01) flagging at most `max_fp` of the negatives,
+    1.01 (never) if none does."""
+    for t in np.round(np.arange(0.05, 1.0, 0.01), 2):
+        if (neg >= t).mean() <= max_fp:
+            return float(t)
+    return 1.01
+
+
 def _threshold(proba: np.ndarray, y: np.ndarray, cls: str, classes: list[str], max_fp: float) -> float:
     j = classes.index(cls)
     neg = proba[y != cls, j] if cls == "crisis" else proba[y == "on_topic", j]
-    pos = proba[y == cls, j]
-    for t in np.round(np.arange(0.05, 1.0, 0.01), 2):
-        if (neg >= t).mean() <= max_fp:
-            return float(t) if (pos >= t).any() else 1.01
-    return 1.01
+    t = lowest_threshold(neg, max_fp)
+    return t if (proba[y == cls, j] >= t).any() else 1.01
 
 
 def train(engine, items, c: float = 4.0) -> tuple[SafetyModel, dict]:

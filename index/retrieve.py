@@ -29,15 +29,15 @@ def _faiss_scores(faiss_index, query_vec: np.ndarray, n: int, pool: int) -> tupl
     return scores, np.isfinite(scores)
 
 
-def dense_scores(index: KnowledgeIndex, query_vec: np.ndarray, pool: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(passage-vector scores, best-sentence scores, sentence scores), each -inf where not pooled.
+def dense_scores(index: KnowledgeIndex, query_vec: np.ndarray, pool: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """(passage-vector scores, best-sentence scores), each -inf where not pooled.
     `query_vec` is the raw normalised query vector; it is centred here like the stored vectors."""
     n = len(index.passages)
     qp, qs = index.center_query(query_vec)
     pscore, _ = _faiss_scores(index.passage_vectors, qp, n, pool)
     sscore, _ = _faiss_scores(index.sentence_vectors, qs, len(index.sentences), pool * 3)
     best_sentence = max_by_group(sscore, index.sentences[:, 0], n) if len(sscore) else np.full(n, -np.inf, np.float32)
-    return pscore, best_sentence, sscore
+    return pscore, best_sentence
 
 
 def search(index: KnowledgeIndex, query_text: str, query_vec: np.ndarray, mode: str = "hybrid", k: int = 5,
@@ -45,7 +45,7 @@ def search(index: KnowledgeIndex, query_text: str, query_vec: np.ndarray, mode: 
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
     w = {**WEIGHTS, **(weights or {})}
-    pscore, sbest, _ = dense_scores(index, query_vec, pool)
+    pscore, sbest = dense_scores(index, query_vec, pool)
     lexical = index.bm25.scores(query_text)
     dense = np.maximum(pscore, sbest)
     if mode == "dense":
@@ -68,16 +68,22 @@ def search(index: KnowledgeIndex, query_text: str, query_vec: np.ndarray, mode: 
 
 
 def fuse(rankings: list[list[Hit]], weights: list[float] | None = None, k: int = 5) -> list[Hit]:
-    """Fuse several hit lists (e.g. a follow-up searched alone and with the previous turn) by RRF.
-    A passage keeps the best dense and lexical scores it had in any list."""
-    weights = weights or [1.0] * len(rankings)
-    total: dict[str, float] = {}
+    """Fuse several hit lists (e.g. a follow-up searched alone and with the previous turn) by the
+    same weighted RRF as the rankings inside one search. A passage keeps the best dense and lexical
+    scores it had in any list."""
     best: dict[str, Hit] = {}
-    for hits, w in zip(rankings, weights):
+    for hits in rankings:
+        for h in hits:
+            old = best.get(h.passage.passage_id)
+            best[h.passage.passage_id] = h if old is None or h.dense > old.dense else old
+    ids = list(best)
+    position = {pid: i for i, pid in enumerate(ids)}
+    rank_lists = []
+    for hits in rankings:
+        r = np.zeros(len(ids), dtype=np.int64)
         for rank, h in enumerate(hits, start=1):
-            pid = h.passage.passage_id
-            total[pid] = total.get(pid, 0.0) + w / (60 + rank)
-            old = best.get(pid)
-            best[pid] = h if old is None or h.dense > old.dense else old
-    ids = sorted(total, key=lambda pid: -total[pid])[:k]
-    return [Hit(best[p].passage, total[p], best[p].method, best[p].dense, best[p].lexical) for p in ids]
+            r[position[h.passage.passage_id]] = rank
+        rank_lists.append(r)
+    total = rrf(rank_lists, weights)
+    return [Hit(best[ids[i]].passage, float(total[i]), best[ids[i]].method, best[ids[i]].dense, best[ids[i]].lexical)
+            for i in order(total)[:k]]

@@ -80,15 +80,24 @@ def open_widget(page):
     return page.locator("#keta-chat-widget textarea")
 
 
+def widget_on(page, site_url: str):
+    """Load the clinic page at `site_url` and open its widget; the widget's text box."""
+    page.goto(site_url + "/index.html", wait_until="load")
+    return open_widget(page)
+
+
+def ask(box, text: str) -> None:
+    box.fill(text)
+    box.press("Enter")
+
+
 def test_widget_on_clinic_site_answers_with_citations(browser, clinic, artifacts):  # noqa: F811
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(clinic.url + "/index.html", wait_until="load")
-    box = open_widget(page)
+    box = widget_on(page, clinic.url)
     assert page.locator("#keta-chat-widget .launcher").get_attribute("aria-expanded") == "true"
-    box.fill("How is esketamine given?")
-    box.press("Enter")
+    ask(box, "How is esketamine given?")
     answer = page.locator("#keta-chat-widget .msg.bot").filter(has_text="nasal spray")
     answer.wait_for(timeout=30_000)
     page.locator("#keta-chat-widget summary").first.click()
@@ -100,14 +109,12 @@ def test_widget_on_clinic_site_answers_with_citations(browser, clinic, artifacts
     assert page.eval_on_selector("#own", "e => getComputedStyle(e).fontFamily").startswith("serif")
     page.screenshot(path=str(artifacts / "widget-answer.png"))
 
-    box.fill("<img src=x onerror=alert('xss')> how much ketamine should I take?")
-    box.press("Enter")
+    ask(box, "<img src=x onerror=alert('xss')> how much ketamine should I take?")
     page.locator("#keta-chat-widget .msg.bot").filter(has_text="can't help with doses").wait_for(timeout=30_000)
     assert page.locator("#keta-chat-widget .msg.user").filter(has_text="<img src=x").count() == 1  # shown as text
     assert not dialogs
 
-    box.fill("I don't want to wake up anymore")
-    box.press("Enter")
+    ask(box, "I don't want to wake up anymore")
     crisis = page.locator("#keta-chat-widget .msg.crisis")
     crisis.wait_for(timeout=30_000)
     assert crisis.get_attribute("role") == "alert" and "988" in crisis.inner_text()
@@ -118,8 +125,7 @@ def test_widget_on_clinic_site_answers_with_citations(browser, clinic, artifacts
 
 def test_widget_mobile_layout(browser, clinic, artifacts):  # noqa: F811
     page = browser.new_page(viewport={"width": 375, "height": 700}, is_mobile=True)
-    page.goto(clinic.url + "/index.html", wait_until="load")
-    open_widget(page)
+    widget_on(page, clinic.url)
     box = page.locator("#keta-chat-widget .panel").bounding_box()
     assert box["width"] == pytest.approx(375, abs=2) and box["height"] == pytest.approx(700, abs=2)
     page.screenshot(path=str(artifacts / "widget-mobile.png"))
@@ -128,10 +134,8 @@ def test_widget_mobile_layout(browser, clinic, artifacts):  # noqa: F811
 
 def test_widget_on_origin_not_allowed_gets_no_answer(browser, stranger, artifacts):  # noqa: F811
     page = browser.new_page()
-    page.goto(stranger.url + "/index.html", wait_until="load")
-    box = open_widget(page)
-    box.fill("How is esketamine given?")
-    box.press("Enter")
+    box = widget_on(page, stranger.url)
+    ask(box, "How is esketamine given?")
     # the browser's CORS preflight is refused (403, no CORS headers), so the page cannot read any reply
     page.locator("#keta-chat-widget .msg.error").filter(has_text="could not be reached").wait_for(timeout=30_000)
     assert page.locator("#keta-chat-widget .msg.bot").filter(has_text="nasal spray").count() == 0
@@ -166,17 +170,14 @@ def test_payload_inside_a_document_is_inert_in_chat_and_widget(browser, xss_serv
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(srv.url + "/", wait_until="load")
     box = page.locator("#question textarea")
-    box.fill("ketamine xylophone facts")
-    box.press("Enter")
+    ask(box, "ketamine xylophone facts")
     page.get_by_text("xylophone facts").first.wait_for(timeout=30_000)
     page.get_by_text("Sources (").first.click()
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "xss-chat.png"), full_page=True)
 
-    page.goto(site.url + "/index.html", wait_until="load")
-    w = open_widget(page)
-    w.fill("ketamine xylophone facts")
-    w.press("Enter")
+    w = widget_on(page, site.url)
+    ask(w, "ketamine xylophone facts")
     reply = page.locator("#keta-chat-widget .msg.bot").filter(has_text="xylophone")
     reply.wait_for(timeout=30_000)
     page.locator("#keta-chat-widget summary").first.click()
@@ -188,12 +189,9 @@ def test_payload_inside_a_document_is_inert_in_chat_and_widget(browser, xss_serv
 def test_widget_shows_a_friendly_message_when_rate_limited(browser, real_index_dir, tmp_path):  # noqa: F811
     with chat_and_clinic({"KETA_INDEX_DIR": str(real_index_dir), "KETA_SERVER__RATE_LIMIT": "1/minute"}, tmp_path) as (_, site):
         page = browser.new_page()
-        page.goto(site.url + "/index.html", wait_until="load")
-        box = open_widget(page)
-        box.fill("How is esketamine given?")
-        box.press("Enter")
+        box = widget_on(page, site.url)
+        ask(box, "How is esketamine given?")
         page.locator("#keta-chat-widget .msg.bot").filter(has_text="nasal spray").wait_for(timeout=30_000)
-        box.fill("Is ketamine addictive?")  # over the 1/minute limit
-        box.press("Enter")
+        ask(box, "Is ketamine addictive?")  # over the 1/minute limit
         page.locator("#keta-chat-widget .msg.error").filter(has_text="sending messages quickly").wait_for(timeout=30_000)
         page.close()

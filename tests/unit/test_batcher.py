@@ -52,18 +52,22 @@ def test_each_caller_gets_its_own_rows():
         np.testing.assert_array_equal(got, FakeEncoder().encode(ts))
 
 
-def test_callers_queued_behind_a_busy_model_share_one_call():
-    inner = GatedEncoder()
-    batcher = BatchingEncoder(inner, window_ms=0)
+def _queue_behind_a_busy_model(inner: GatedEncoder, batcher: BatchingEncoder, queued: list[list[str]]) -> list:
+    """Hold the model in a first call while `queued` callers line up, then let everything finish."""
     first, _ = _call_all(batcher, [["lone question"]])
     assert inner.entered.wait(10)
-    # While the model is busy with the first call, five more callers queue up.
-    queued, results = _call_all(batcher, [[f"queued {i}"] for i in range(5)])
-    while batcher._q.qsize() < 5:
+    threads, results = _call_all(batcher, queued)
+    while batcher._q.qsize() < len(queued):
         threading.Event().wait(0.001)
     inner.release.set()
-    for t in first + queued:
+    for t in first + threads:
         t.join(10)
+    return results
+
+
+def test_callers_queued_behind_a_busy_model_share_one_call():
+    inner = GatedEncoder()
+    results = _queue_behind_a_busy_model(inner, BatchingEncoder(inner, window_ms=0), [[f"queued {i}"] for i in range(5)])
     assert inner.batches[0] == ["lone question"]
     assert sorted(inner.batches[1]) == sorted(f"queued {i}" for i in range(5))
     assert len(inner.batches) == 2
@@ -72,15 +76,7 @@ def test_callers_queued_behind_a_busy_model_share_one_call():
 
 def test_max_batch_is_respected():
     inner = GatedEncoder()
-    batcher = BatchingEncoder(inner, window_ms=0, max_batch=3)
-    first, _ = _call_all(batcher, [["hold"]])
-    assert inner.entered.wait(10)
-    queued, _ = _call_all(batcher, [[f"q{i}"] for i in range(7)])
-    while batcher._q.qsize() < 7:
-        threading.Event().wait(0.001)
-    inner.release.set()
-    for t in first + queued:
-        t.join(10)
+    _queue_behind_a_busy_model(inner, BatchingEncoder(inner, window_ms=0, max_batch=3), [[f"q{i}"] for i in range(7)])
     assert [len(b) for b in inner.batches[1:]] == [3, 3, 1]
 
 
