@@ -1,10 +1,12 @@
 """A small linear classifier over the query embedding: crisis / dosing / out of scope / on topic.
 
 It catches what the patterns of `app/data/policy.toml` cannot list: paraphrases ("how fast should
-I push the IV if I'm doing it myself"), slang and indirect wording. Trained offline with
-scikit-learn (`python -m eval train-safety`) on the tune split of the labelled sets; at run time it
-is a matrix product and a softmax over the vector the engine already computed for retrieval, so it
-adds well under a millisecond. Weights live in `app/data/safety_model.json` (no pickle).
+I push the IV if I'm doing it myself"), slang and indirect wording. It reads the vector the engine
+already computed for retrieval and, beside it, character n-grams of the same text, which carry
+wording across typos and the four other languages that the English-only model reads poorly. Trained
+offline with scikit-learn (`python -m eval train-safety`) on the tune split of the labelled sets; at
+run time it is a dictionary lookup, a matrix product and a softmax, well under a millisecond.
+Weights live in `app/data/safety_model.json` (no pickle).
 """
 
 from __future__ import annotations
@@ -24,23 +26,64 @@ class ClassifierError(RuntimeError):
     """The safety model file is missing or was trained for another embedding model."""
 
 
+def char_ngrams(text: str, sizes: tuple[int, int] = (2, 5)) -> list[str]:
+    """Character n-grams inside word boundaries (each word padded with a space), lower-cased: they
+    match "dosage", "dosis" and "dosierung", or "ket" in "ketamin", where the English-only
+    embedding model sees unrelated tokens. The same function builds the features in training."""
+    grams = []
+    for word in text.lower().split():
+        w = f" {word} "
+        for n in range(sizes[0], sizes[1] + 1):
+            grams.extend(w[i : i + n] for i in range(max(1, len(w) - n + 1)))
+            if n >= len(w):  # a short word counts once, whole
+                break
+    return grams
+
+
+@dataclass(frozen=True)
+class CharFeatures:
+    """Sublinear tf-idf of `char_ngrams`, L2-normalised, scaled by `weight` (the training recipe)."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    weight: float
+
+    def sparse(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        for g in char_ngrams(text):
+            j = self.vocabulary.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))) * self.idf[idx]
+        norm = float(np.sqrt((val * val).sum()))
+        return idx, (val * (self.weight / norm) if norm else val)
+
+
 @dataclass(frozen=True)
 class SafetyModel:
     classes: tuple[str, ...]
-    coef: np.ndarray  # (n_classes, dim)
+    coef: np.ndarray  # (n_classes, dim [+ char n-grams])
     intercept: np.ndarray  # (n_classes,)
     thresholds: dict[str, float]
     model_id: str
+    chars: CharFeatures | None = None
 
-    def proba(self, vec: np.ndarray) -> dict[str, float]:
-        z = self.coef @ np.asarray(vec, dtype=np.float32).reshape(-1) + self.intercept
+    def proba(self, vec: np.ndarray, text: str = "") -> dict[str, float]:
+        """Class probabilities for the embedding `vec` of `text` (the text the model encoded)."""
+        v = np.asarray(vec, dtype=np.float32).reshape(-1)
+        z = self.coef[:, : v.shape[0]] @ v + self.intercept
+        if self.chars is not None:
+            idx, val = self.chars.sparse(text)
+            if len(idx):
+                z = z + self.coef[:, v.shape[0] + idx] @ val
         z = np.exp(z - z.max())
         p = z / z.sum()
         return {c: float(x) for c, x in zip(self.classes, p)}
 
-    def flags(self, vec: np.ndarray) -> dict[str, float]:
+    def flags(self, vec: np.ndarray, text: str = "") -> dict[str, float]:
         """The classes whose probability reaches their threshold, with that probability."""
-        p = self.proba(vec)
+        p = self.proba(vec, text)
         return {c: p[c] for c, t in self.thresholds.items() if p.get(c, 0.0) >= t}
 
 
@@ -51,8 +94,12 @@ def load_model(path: Path = MODEL_PATH, model_id: str | None = None) -> SafetyMo
         return None
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
+        c = d.get("chars")
+        chars = CharFeatures({g: i for i, g in enumerate(c["ngrams"])}, np.asarray(c["idf"], dtype=np.float32), float(c["weight"])) if c else None
         m = SafetyModel(tuple(d["classes"]), np.asarray(d["coef"], dtype=np.float32), np.asarray(d["intercept"], dtype=np.float32),
-                        dict(d["thresholds"]), d["model_id"])
+                        dict(d["thresholds"]), d["model_id"], chars)
+        if m.coef.shape[1] < (len(chars.vocabulary) if chars else 0):
+            raise ValueError("fewer weights than features")
     except (ValueError, KeyError, TypeError) as exc:
         raise ClassifierError(f"the safety model {path} is corrupt ({exc}); retrain it with 'python -m eval train-safety'") from None
     if model_id and m.model_id.split("@")[0] != model_id.split("@")[0]:
@@ -64,6 +111,9 @@ def load_model(path: Path = MODEL_PATH, model_id: str | None = None) -> SafetyMo
 def save_model(m: SafetyModel, path: Path = MODEL_PATH, extra: dict | None = None) -> None:
     d = {"classes": list(m.classes), "coef": np.round(m.coef, 6).tolist(), "intercept": np.round(m.intercept, 6).tolist(),
          "thresholds": m.thresholds, "model_id": m.model_id, **(extra or {})}
+    if m.chars is not None:
+        d["chars"] = {"ngrams": sorted(m.chars.vocabulary, key=m.chars.vocabulary.get), "idf": np.round(m.chars.idf, 5).tolist(),
+                      "weight": m.chars.weight}
     Path(path).write_text(json.dumps(d) + "\n", encoding="utf-8")
 
 

@@ -122,6 +122,26 @@ class Engine:
         corrected = " ".join(self.speller.correct(w) for w in spell_out(words(fold(query))))
         return f"{corrected} {translate_terms(query)}".strip()
 
+    def prepare(self, message: object, history: object = ()) -> tuple[str, list[dict], list[str], list[str]]:
+        """The cleaned message and history, the queries to search, and the texts the model will encode."""
+        text = clean_message(message, self.settings.max_input_chars, self.templates)
+        turns = clean_history(history, self.settings.max_input_chars)
+        queries = self._queries(text, turns, bool(turns) and is_followup(text, self.topic_words))
+        return text, turns, queries, [self.dense_text(q) for q in queries]
+
+    def retrieve(self, queries: list[str], dense: list[str], vecs) -> tuple[list, list[set[str]]]:
+        """The passages for the queries (a follow-up's two searches fused), and the stem sets the
+        sentence scores compare against."""
+        k = max(self.settings.retrieval.top_k, self.settings.retrieval.candidate_passages)
+        runs = [self._search(q, d, v, k) for q, d, v in zip(queries, dense, vecs)]
+        hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _ in runs], k=k)
+        return hits, [s for _, sets in runs for s in sets]
+
+    def units(self, hits, vecs, stems) -> list:
+        """The quotable units of the best passages, best first; none that carries a dose number."""
+        units = score_units(self.index, hits, list(vecs), stems, self.settings.retrieval.candidate_passages)
+        return [u for u in units if not has_dose_number(u.text)]
+
     def _search(self, query: str, dense_text: str, qvec, k: int):
         """(hits, the query's stem sets: as the model read it, and as BM25 read it)."""
         lexical_text = expand(query, self.speller)
@@ -138,23 +158,17 @@ class Engine:
             return now
 
         r = self.settings.retrieval
-        text = clean_message(message, self.settings.max_input_chars, self.templates)
-        turns = clean_history(history, self.settings.max_input_chars)
-        queries = self._queries(text, turns, bool(turns) and is_followup(text, self.topic_words))
-        dense = [self.dense_text(q) for q in queries]
+        text, turns, queries, dense = self.prepare(message, history)
         vecs = self.encoder.encode(dense)  # one batch, shared by the classifier and retrieval
         t = lap("encode", t0)
-        flags = [self.safety.flags(v) for v in vecs] if self.safety else [{} for _ in vecs]
+        flags = [self.safety.flags(v, d) for v, d in zip(vecs, dense)] if self.safety else [{} for _ in vecs]
         decision = classify(text, turns, self.topic_words, flags[0], flags[-1] if len(flags) > 1 else None)
         t = lap("classify", t)
         if decision.kind in ("crisis", "refuse_dosing", "out_of_scope"):
             body = getattr(self.templates, decision.kind)
             return self._finish(Reply(decision.kind, body, reason=decision.reason), t0, timings)
 
-        k = max(r.top_k, r.candidate_passages)
-        runs = [self._search(q, d, v, k) for q, d, v in zip(queries, dense, vecs)]
-        hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _ in runs], k=k)
-        stems = [s for _, sets in runs for s in sets]
+        hits, stems = self.retrieve(queries, dense, vecs)
         query = queries[-1]
         t = lap("retrieve", t)
         best_dense = max((h.dense for h in hits), default=0.0)
@@ -163,15 +177,14 @@ class Engine:
             reply = Reply("out_of_scope", self.templates.out_of_scope, hits=tuple(hits[: r.top_k]), query=query,
                           reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        units = score_units(self.index, hits, list(vecs), stems, r.candidate_passages)
-        units = [u for u in units if not has_dose_number(u.text)]
+        units = self.units(hits, vecs, stems)
         best = units[0] if units else None
         sim = best.score if best else 0.0  # similarity plus overlap of the question's informative words
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
         signals.update(confidence=sim, gaps=gaps)
         cal = self.calibration
         gap_open = bool(gaps) and sim < cal["gap_answer_threshold"]
-        uncovered = self.coverage.flags(vecs[-1]).get("not_in_sources") if self.coverage else None
+        uncovered = self.coverage.flags(vecs[-1], dense[-1]).get("not_in_sources") if self.coverage else None
         if best is None or sim < cal["answer_threshold"] or gap_open or uncovered:
             related = tuple(h for h in hits[:2] if h.dense >= cal["related_floor"])
             why = (f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gap_open

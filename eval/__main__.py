@@ -108,12 +108,34 @@ def cmd_train_safety(args) -> int:
     from app.classifier import MODEL_PATH, save_model
     from eval.train_safety import train
 
+    if args.leave_one_set_out:
+        return _leave_one_set_out(args)
     items = _items(args.sets, args.split)
-    model, report = train(_engine(safety_model=False), items)
+    model, report = train(_engine(safety_model=False), items, c=args.c, char_weight=args.char_weight)
     report["trained_on"] = {"sets": args.sets, "split": args.split}
     save_model(model, MODEL_PATH, {"report": report})
     print(f"trained on {report['n_examples']} examples; thresholds and cross-validated recall: {report['cv']}")
     print(f"wrote {MODEL_PATH}", file=sys.stderr)
+    return 0
+
+
+def _leave_one_set_out(args) -> int:
+    from eval.train_safety import leave_one_set_out
+
+    if len(args.sets) < 2:
+        print("error: --leave-one-set-out needs at least two sets", file=sys.stderr)
+        return 2
+    engine = _engine(safety_model=False)
+    sets = {Path(p).stem: _items([p], args.split) for p in args.sets}
+    print(f"each set read by a model fitted on the {args.split} split of the others (C={args.c}); recall, and on-topic questions flagged")
+    print("| set | class | n | embedding alone | with character n-grams |")
+    print("| --- | --- | --- | --- | --- |")
+    alone = leave_one_set_out(engine, sets, args.c, 0.0)
+    both = leave_one_set_out(engine, sets, args.c, args.char_weight)
+    cell = lambda r: f"{'–' if r['recall'] is None else format(r['recall'], '.3f')} / {'–' if r['on_topic_flagged'] is None else format(r['on_topic_flagged'], '.3f')}"  # noqa: E731
+    for name, row in alone.items():
+        for k, a in row.items():
+            print(f"| {name} | {k} | {a['n']} | {cell(a)} | {cell(both[name][k])} |")
     return 0
 
 
@@ -186,6 +208,10 @@ def parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train-safety", help="train the embedding safety classifier on labelled sets")
     tr.add_argument("sets", nargs="+")
     tr.add_argument("--split", default="tune")
+    tr.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength of the logistic regression")
+    tr.add_argument("--char-weight", type=float, default=2.0, help="weight of the character n-gram features (0: embedding alone)")
+    tr.add_argument("--leave-one-set-out", action="store_true",
+                    help="measure instead of train: each set read by a model fitted on the others, with and without n-grams")
     tc = sub.add_parser("train-coverage", help="train the model that tells answerable questions from ones the sources do not cover")
     tc.add_argument("sets", nargs="+")
     tc.add_argument("--split", default="tune")
