@@ -2,7 +2,8 @@
 one process, written to bench.json and bench.md. Never a pass/fail test: machines are shared.
 
 Sections: the 500-question runner; per-stage time of one question against the bare model.encode
-floor (the headline ratio); the safety classifier's own cost; cold start (process start to
+floor (the headline ratio); the safety classifier's own cost; what micro-batching can buy (the
+encoder's batching gain, and the ceiling it puts on the load test's throughput ratio); cold start (process start to
 /healthz and to the first answer). API load lives in `eval/load.py` (`make load`).
 """
 
@@ -77,16 +78,51 @@ def bench_classifier(engine, repeats: int = 5) -> dict:
     from app.policy import classify
 
     items = questions(420)
-    vecs = engine.encoder.encode([engine.dense_text(i.question) for i in items])
+    texts = [engine.dense_text(i.question) for i in items]
+    vecs = engine.encoder.encode(texts)
     times = []
     for _ in range(repeats):
-        for it, v in zip(items, vecs):
+        for it, v, text in zip(items, vecs, texts):
             h = [t.model_dump() for t in it.history]
             t0 = time.perf_counter()
-            flags = engine.safety.flags(v) if engine.safety else {}
+            flags = engine.safety.flags(v, text) if engine.safety else {}
             classify(it.question, h, engine.topic_words, flags)
             times.append((time.perf_counter() - t0) * 1000)
     return {"messages": len(items), "classify_ms_p50": _median(times), "classify_ms_p95": _p(times, 95)}
+
+
+def bench_batching(engine, requests: int = 320, batch: int = 32, repeats: int = 3) -> dict:
+    """What micro-batching can buy on this machine, on the load test's own messages: the whole
+    answer of a lone message, its model time alone, and its share of one model call that `batch`
+    messages make together. Under load the model is the bottleneck, so whole-alone over
+    batched-share bounds the throughput ratio of many clients over one client (`eval load`): above
+    it, everything else in a request would have to cost less than nothing."""
+    from app.engine import forget_messages
+    from eval.load import workload
+
+    bodies = workload()[:requests]
+    texts = [engine.prepare(b["message"], b["history"])[3] for b in bodies]
+    whole, alone, shared = [], [], []
+    for _ in range(repeats):
+        for b, ts in zip(bodies, texts):
+            forget_messages()
+            t0 = time.perf_counter()
+            engine.answer(b["message"], b["history"])
+            whole.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            engine.encoder.encode(ts)
+            alone.append((time.perf_counter() - t0) * 1000)
+        for i in range(0, len(texts) - batch + 1, batch):
+            group = [t for ts in texts[i : i + batch] for t in ts]
+            t0 = time.perf_counter()
+            engine.encoder.encode(group)
+            shared.append((time.perf_counter() - t0) * 1000 / batch)
+    out = {"messages": len(bodies), "texts_per_message": round(sum(map(len, texts)) / len(texts), 2), "batch": batch,
+           "whole_answer_alone_ms_p50": _median(whole), "encode_alone_ms_p50": _median(alone),
+           "encode_share_in_batch_ms_p50": _median(shared)}
+    out["encoder_batching_gain"] = round(out["encode_alone_ms_p50"] / out["encode_share_in_batch_ms_p50"], 2)
+    out["ceiling_throughput_ratio"] = round(out["whole_answer_alone_ms_p50"] / out["encode_share_in_batch_ms_p50"], 2)
+    return out
 
 
 def bench_cold_start() -> dict:
@@ -133,6 +169,8 @@ def main(args) -> int:
     print("stages...", file=sys.stderr)
     report["stages"] = bench_stages(engine, 2 if args.quick else 5)
     report["classifier"] = bench_classifier(engine, 2 if args.quick else 5)
+    print("batching...", file=sys.stderr)
+    report["batching"] = bench_batching(engine, repeats=1 if args.quick else 3)
     print("cold start...", file=sys.stderr)
     report["cold_start"] = bench_cold_start()
     report["scaling"] = bench_scaling([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
