@@ -11,8 +11,11 @@ This module never writes a word of its own into an answer.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -29,14 +32,21 @@ _POINTS_BACK = re.compile(
     r"|\b(this|these|that|those) (risk|concern|problem|study|studies|treatment|effect|research|discovery|mechanism|response)\b", re.I)
 
 
+# What the sentence ranker reads about a candidate unit (see `Ranker`).
+FEATURES = ("similarity", "message_similarity", "overlap", "message_overlap", "passage_rank", "passage_similarity",
+            "log_words", "opens_passage")
+
+
 @dataclass(frozen=True)
 class Unit:
     passage_index: int
     order: int  # position of the unit's first sentence within the corpus, for source order
     text: str  # verbatim slice of the passage (whitespace as in the source)
-    score: float
+    score: float  # the confidence the abstention thresholds are calibrated on
     similarity: float
     stems: frozenset[str] = frozenset()  # the unit's word stems, cached with it
+    rank: float = 0.0  # what orders the candidates: the ranker's score, or `score` without one
+    features: tuple[float, ...] = ()
 
 
 def _is_bullet(text: str, start: int) -> bool:
@@ -85,7 +95,8 @@ def _overlap(weights: tuple[dict[str, float], float], unit_stems: frozenset[str]
     return sum(w for t, w in known.items() if t in unit_stems) / total if total > 0 else 0.0
 
 
-def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int) -> list[Unit]:
+def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int,
+                ranker: Ranker | None = None) -> list[Unit]:
     """Score every unit of the top passages; with several query vectors (a follow-up searched
     alone and with its context) a unit takes its best similarity to any of them, and its best
     overlap with any of the stem sets (the question's own words, or with lay words expanded)."""
@@ -95,10 +106,60 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
     for rank, hit in enumerate(hits[:n_passages]):
         pi = index.position[hit.passage.passage_id]
         for order, text, vec, stems in _units(index, pi):
-            sim = float((qs @ vec).max())
-            score = sim + LEXICAL_WEIGHT * max(_overlap(w, stems) for w in weights) - RANK_PENALTY * rank
-            units.append(Unit(pi, order, text, score, sim, stems))
-    return sorted(units, key=lambda u: (-u.score, u.order))
+            sims = qs @ vec
+            sim, overlaps = float(sims.max()), [_overlap(w, stems) for w in weights]
+            score = sim + LEXICAL_WEIGHT * max(overlaps) - RANK_PENALTY * rank
+            feats = (sim, float(sims[0]), max(overlaps), overlaps[0], float(rank), float(hit.dense), float(np.log1p(len(text.split()))),
+                     float(order == index.first_sentence[pi]))
+            units.append(Unit(pi, order, text, score, sim, stems, ranker.score(feats) if ranker else score, feats))
+    return sorted(units, key=lambda u: (-u.rank, u.order))
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A linear score over `FEATURES`, learned from which sentences the labelled sets name as the
+    answer (`python -m eval train-ranker`). The hand-set score above is the same kind of function
+    with three non-zero weights."""
+
+    coef: np.ndarray
+    intercept: float
+    margin: float  # extra units join the best if their score is within this of it
+
+    def score(self, features: tuple[float, ...]) -> float:
+        return float(self.coef @ np.asarray(features, dtype=np.float64) + self.intercept)
+
+
+RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
+
+
+def load_ranker(path: Path = RANKER_PATH, model_id: str | None = None) -> Ranker | None:
+    """The learned ranker, or None (the hand-set score then orders the units): when there is no
+    file, or it was trained for another embedding model or other features (a warning says how to
+    retrain). A corrupt file is an error, so it cannot go unnoticed."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        ranker = Ranker(np.asarray(d["coef"], dtype=np.float64), float(d["intercept"]), float(d["margin"]))
+        features, trained_for = tuple(d["features"]), d["model_id"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RankerError(f"the sentence ranker {path} is corrupt ({exc}); retrain it with 'python -m eval train-ranker'") from None
+    if features != FEATURES or ranker.coef.shape != (len(FEATURES),) or (model_id and trained_for.split("@")[0] != model_id.split("@")[0]):
+        logging.getLogger(__name__).warning("the sentence ranker %s was trained for %s with other features or another model; "
+                                            "it is not used until 'python -m eval train-ranker' is run again", path, trained_for)
+        return None
+    return ranker
+
+
+def save_ranker(ranker: Ranker, model_id: str, path: Path = RANKER_PATH, extra: dict | None = None) -> None:
+    d = {"features": list(FEATURES), "coef": [round(float(x), 6) for x in ranker.coef], "intercept": round(ranker.intercept, 6),
+         "margin": ranker.margin, "model_id": model_id, **(extra or {})}
+    Path(path).write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+
+
+class RankerError(RuntimeError):
+    """The sentence ranker's file is corrupt."""
 
 
 def _jaccard(a: Unit, b: Unit) -> float:
@@ -119,7 +180,7 @@ def _previous_unit(index: KnowledgeIndex, unit: Unit) -> Unit | None:
     return None
 
 
-def select(index: KnowledgeIndex, ranked: list[Unit], max_units: int, max_words: int) -> list[Unit]:
+def select(index: KnowledgeIndex, ranked: list[Unit], max_units: int, max_words: int, margin: float = EXTRA_MARGIN) -> list[Unit]:
     if not ranked:
         return []
     best = ranked[0]
@@ -141,7 +202,7 @@ def select(index: KnowledgeIndex, ranked: list[Unit], max_units: int, max_words:
 
     add(best)
     for u in ranked[1:]:
-        if len(chosen) >= max_units or u.score < best.score - EXTRA_MARGIN:
+        if len(chosen) >= max_units or u.rank < best.rank - margin:
             break
         add(u)
     first_doc = index.passages[best.passage_index].doc_id

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.classifier import SafetyModel, load_coverage, load_model
-from app.compose import score_units, select
+from app.compose import EXTRA_MARGIN, Ranker, load_ranker, score_units, select
 from app.coverage import coverage_gaps
 from app.guard import has_dose_number, mask_dose_numbers
 from app.policy import classify
@@ -79,7 +79,8 @@ def forget_messages() -> None:
 
 class Engine:
     def __init__(self, settings: Settings, index: KnowledgeIndex, encoder, calibration: dict | None = None,
-                 safety_model: SafetyModel | None | bool = True, coverage_model: SafetyModel | None | bool = True):
+                 safety_model: SafetyModel | None | bool = True, coverage_model: SafetyModel | None | bool = True,
+                 ranker: Ranker | None | bool = True):
         self.settings = settings
         self.index = index
         self.encoder = encoder
@@ -92,6 +93,7 @@ class Engine:
         self.safety = load_model(model_id=encoder.model_id) if safety_model is True else (safety_model or None)
         self.coverage = (load_coverage(model_id=encoder.model_id, passages_hash=index.manifest.passages_hash)
                          if coverage_model is True else (coverage_model or None))
+        self.ranker = load_ranker(model_id=encoder.model_id) if ranker is True else (ranker or None)
         import faiss
 
         faiss.omp_set_num_threads(1)  # one query at a time: threads cost more than they save (0.27 vs 5.5 ms at 10k)
@@ -139,7 +141,7 @@ class Engine:
 
     def units(self, hits, vecs, stems) -> list:
         """The quotable units of the best passages, best first; none that carries a dose number."""
-        units = score_units(self.index, hits, list(vecs), stems, self.settings.retrieval.candidate_passages)
+        units = score_units(self.index, hits, list(vecs), stems, self.settings.retrieval.candidate_passages, self.ranker)
         return [u for u in units if not has_dose_number(u.text)]
 
     def _search(self, query: str, dense_text: str, qvec, k: int):
@@ -179,7 +181,7 @@ class Engine:
             return self._finish(reply, t0, timings)
         units = self.units(hits, vecs, stems)
         best = units[0] if units else None
-        sim = best.score if best else 0.0  # similarity plus overlap of the question's informative words
+        sim = max((u.score for u in units), default=0.0)  # similarity plus overlap of the question's informative words
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
         signals.update(confidence=sim, gaps=gaps)
         cal = self.calibration
@@ -193,7 +195,7 @@ class Engine:
             reply = Reply("not_in_sources", self.templates.not_in_sources, hits=tuple(hits[: r.top_k]), related=related,
                           query=query, reason=f"{why} (best score {sim:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        chosen = select(self.index, units, r.max_sentences, r.max_answer_words)
+        chosen = select(self.index, units, r.max_sentences, r.max_answer_words, self.ranker.margin if self.ranker else EXTRA_MARGIN)
         t = lap("compose", t)
         reply = replace(self._cite(chosen, tuple(hits[: r.top_k]), query, sim), **signals)
         return self._finish(reply, t0, timings)

@@ -1,4 +1,4 @@
-"""`python -m eval run|compare|export|calibrate|train-safety|train-coverage|bench|load|ablation`: evaluation from the command line.
+"""`python -m eval run|compare|export|calibrate|train-safety|train-coverage|train-ranker|bench|load|ablation`: evaluation from the command line.
 
 Exit status: 0 success; 1 a --fail-under/--fail-over threshold was missed; 2 bad input (a malformed
 question set, a missing run folder, an unreachable server, a missing index or model).
@@ -139,6 +139,36 @@ def _leave_one_set_out(args) -> int:
     return 0
 
 
+def cmd_train_ranker(args) -> int:
+    from app.compose import RANKER_PATH, save_ranker
+    from eval.train_ranker import collect, fit, leave_one_set_out
+
+    engine = _engine()
+    sets = {Path(p).stem: collect(engine, _items([p], args.split)) for p in args.sets}
+    if args.leave_one_set_out:
+        if len(sets) < 2:
+            print("error: --leave-one-set-out needs at least two sets", file=sys.stderr)
+            return 2
+        print(f"top-1: share of answerable questions whose best unit holds the evidence; each set ranked by a ranker fitted on the {args.split} split of the others")
+        print("| set | questions | hand-set score | learned ranker |")
+        print("| --- | --- | --- | --- |")
+        for name, r in leave_one_set_out(sets, args.c).items():
+            print(f"| {name} | {r['questions']} | {r['hand_set']:.3f} | {r['learned']:.3f} |")
+        return 0
+    groups = [g for gs in sets.values() for g in gs]
+    if not groups:
+        print("error: no answerable question with evidence among its candidates; nothing to learn from", file=sys.stderr)
+        return 2
+    ranker, report = fit(groups, args.c)
+    report["trained_on"] = {"sets": args.sets, "split": args.split}
+    out = Path(args.out) if args.out else RANKER_PATH
+    save_ranker(ranker, engine.encoder.model_id, out, {"report": report})
+    print(f"trained on {report['n_questions']} questions ({report['n_pairs']} pairs); top-1 on them {report['top1_training']} "
+          f"(hand-set score {report['top1_hand_set']}); margin for extra quotes {report['margin']}")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_train_coverage(args) -> int:
     from app.classifier import COVERAGE_PATH, save_model
     from eval.train_coverage import train
@@ -212,6 +242,13 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--char-weight", type=float, default=2.0, help="weight of the character n-gram features (0: embedding alone)")
     tr.add_argument("--leave-one-set-out", action="store_true",
                     help="measure instead of train: each set read by a model fitted on the others, with and without n-grams")
+    tk = sub.add_parser("train-ranker", help="train the ranker that picks which source sentences answer")
+    tk.add_argument("sets", nargs="+")
+    tk.add_argument("--split", default="tune")
+    tk.add_argument("--c", type=float, default=0.1, help="inverse regularisation strength of the pairwise logistic regression")
+    tk.add_argument("--out", help="where to write the ranker (default: app/data/ranker.json)")
+    tk.add_argument("--leave-one-set-out", action="store_true",
+                    help="measure instead of train: each set ranked by a ranker fitted on the others, against the hand-set score")
     tc = sub.add_parser("train-coverage", help="train the model that tells answerable questions from ones the sources do not cover")
     tc.add_argument("sets", nargs="+")
     tc.add_argument("--split", default="tune")
@@ -243,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.documents import DocumentError
 
     commands = {"run": cmd_run, "compare": cmd_compare, "export": cmd_export, "calibrate": cmd_calibrate,
-                "train-safety": cmd_train_safety, "train-coverage": cmd_train_coverage, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation}
+                "train-safety": cmd_train_safety, "train-coverage": cmd_train_coverage, "train-ranker": cmd_train_ranker, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation}
     try:
         return commands[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError, RemoteError, CompareError, GateError, ClassifierError) as exc:

@@ -1,0 +1,85 @@
+"""The learned sentence ranker: it orders the candidates (the hand-set score stays the confidence),
+its training learns from the evidence, and its file is checked like the other models."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from app.compose import FEATURES, Ranker, RankerError, load_ranker, save_ranker, score_units
+from eval.train_ranker import fit, top1
+from index.retrieve import search
+from index.store import build_index
+from index.lexical import tokenize
+
+
+@pytest.fixture
+def index(small_passages, encoder):
+    return build_index(small_passages, encoder)
+
+
+def _units(index, encoder, question, ranker=None):
+    qvec = encoder.encode([question])[0]
+    hits = search(index, question, qvec, mode="hybrid", k=4)
+    return score_units(index, hits, [qvec], [set(tokenize(question))], 4, ranker)
+
+
+def _only(feature: str, weight: float = 1.0) -> Ranker:
+    coef = np.zeros(len(FEATURES))
+    coef[FEATURES.index(feature)] = weight
+    return Ranker(coef, 0.0, 0.5)
+
+
+def test_the_ranker_orders_the_units_and_leaves_the_confidence_alone(index, encoder):
+    q = "does glutamate help neurons"
+    plain = _units(index, encoder, q)
+    assert [u.rank for u in plain] == [u.score for u in plain]  # no ranker: the hand-set score orders
+    longest_first = _units(index, encoder, q, _only("log_words"))
+    assert [len(u.text.split()) for u in longest_first] == sorted((len(u.text.split()) for u in longest_first), reverse=True)
+    shortest_first = _units(index, encoder, q, _only("log_words", -1.0))
+    assert shortest_first[0].text != longest_first[0].text
+    by_text = {u.text: u.score for u in plain}
+    assert all(u.score == by_text[u.text] for u in longest_first)  # the confidence is the same number
+
+
+def test_features_are_what_they_say(index, encoder):
+    units = _units(index, encoder, "does glutamate help neurons")
+    for u in units:
+        f = dict(zip(FEATURES, u.features))
+        assert f["similarity"] == pytest.approx(u.similarity)
+        assert f["log_words"] == pytest.approx(np.log1p(len(u.text.split())))
+        assert f["passage_rank"] in (0.0, 1.0, 2.0, 3.0)
+    assert max(u.features[FEATURES.index("overlap")] for u in units if "glutamate" in u.text.lower()) > 0
+
+
+def test_training_learns_which_feature_marks_the_answer():
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(60):
+        X = rng.normal(size=(8, len(FEATURES)))
+        y = np.zeros(8, dtype=bool)
+        y[int(np.argmax(X[:, FEATURES.index("overlap")]))] = True  # the answer is the unit with most overlap
+        groups.append((X, y, X[:, FEATURES.index("similarity")]))  # a "hand-set" score that ignores overlap
+    ranker, report = fit(groups)
+    assert int(np.argmax(np.abs(ranker.coef))) == FEATURES.index("overlap") and ranker.coef[FEATURES.index("overlap")] > 0
+    assert report["top1_training"] > 0.9 > report["top1_hand_set"]
+    assert top1(groups, [g[0] @ ranker.coef for g in groups]) == pytest.approx(report["top1_training"], abs=1e-4)
+
+
+def test_the_file_round_trips_and_a_bad_one_is_refused_or_ignored(tmp_path, caplog):
+    path = tmp_path / "ranker.json"
+    assert load_ranker(path) is None  # no file: the hand-set score
+    save_ranker(_only("overlap", 2.0), "fake@1", path)
+    loaded = load_ranker(path, "fake@1")
+    assert loaded.coef[FEATURES.index("overlap")] == 2.0 and loaded.margin == 0.5
+    d = json.loads(path.read_text())
+    path.write_text(json.dumps({**d, "features": d["features"][:-1]}))
+    with caplog.at_level(logging.WARNING):
+        assert load_ranker(path, "fake@1") is None
+    assert "train-ranker" in caplog.text
+    path.write_text("{not json")
+    with pytest.raises(RankerError, match="train-ranker"):
+        load_ranker(path, "fake@1")
