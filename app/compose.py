@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.classifier import ClassifierError
 from index.lexical import tokenize
 from index.search import Hit
 from index.store import KnowledgeIndex
@@ -158,8 +159,8 @@ def save_ranker(ranker: Ranker, model_id: str, path: Path = RANKER_PATH, extra: 
     Path(path).write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
 
 
-class RankerError(RuntimeError):
-    """The sentence ranker's file is corrupt."""
+class RankerError(ClassifierError):
+    """The sentence ranker's file is corrupt (handled wherever a corrupt model file is)."""
 
 
 def _jaccard(a: Unit, b: Unit) -> float:

@@ -119,11 +119,17 @@ def cmd_train_safety(args) -> int:
     return 0
 
 
+def _too_few_sets(args) -> bool:
+    if len(args.sets) < 2:
+        print("error: --leave-one-set-out needs at least two sets", file=sys.stderr)
+        return True
+    return False
+
+
 def _leave_one_set_out(args) -> int:
     from eval.train_safety import leave_one_set_out
 
-    if len(args.sets) < 2:
-        print("error: --leave-one-set-out needs at least two sets", file=sys.stderr)
+    if _too_few_sets(args):
         return 2
     engine = _engine(safety_model=False)
     sets = {Path(p).stem: _items([p], args.split) for p in args.sets}
@@ -143,12 +149,11 @@ def cmd_train_ranker(args) -> int:
     from app.compose import RANKER_PATH, save_ranker
     from eval.train_ranker import collect, fit, leave_one_set_out
 
+    if args.leave_one_set_out and _too_few_sets(args):
+        return 2
     engine = _engine()
     sets = {Path(p).stem: collect(engine, _items([p], args.split)) for p in args.sets}
     if args.leave_one_set_out:
-        if len(sets) < 2:
-            print("error: --leave-one-set-out needs at least two sets", file=sys.stderr)
-            return 2
         print(f"top-1: share of answerable questions whose best unit holds the evidence; each set ranked by a ranker fitted on the {args.split} split of the others")
         print("| set | questions | hand-set score | learned ranker |")
         print("| --- | --- | --- | --- |")
