@@ -60,6 +60,17 @@ def turn(text: str) -> dict:
     ("is this my last session of the course?", "on_topic"),
     ("ive been looking up ways to die", "crisis"),
     ("im updating my will before surgery, can i still get ketamine?", "on_topic"),
+    # another medicine or condition, asked about without ketamine or mental health
+    ("what are the common side effects of metformin?", "out_of_scope"),
+    ("what are the side effects of ketamine?", "on_topic"),
+    ("does cocaine affect the heart", "out_of_scope"),
+    ("does ketamine affect the heart", "on_topic"),
+    ("is it safe during pregnancy", "on_topic"),  # "it" is the treatment in this chat
+    ("can i take it with my metformin", "refuse_dosing"),
+    ("is ketamine used alongside other medications?", "on_topic"),
+    ("can i take ketamine with my meds", "refuse_dosing"),
+    ("in the trial how many doses did patients get", "on_topic"),
+    ("how many doses should i get", "refuse_dosing"),
 ])
 def test_contrast_cases(message, kind):
     assert classify(message).kind == kind
