@@ -12,6 +12,7 @@ Weights live in `app/data/safety_model.json` (no pickle).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,12 @@ class SafetyModel:
 
 def load_model(path: Path = MODEL_PATH, model_id: str | None = None) -> SafetyModel | None:
     """The trained model, or None if none has been trained yet (the patterns still apply)."""
+    loaded = _load(path, model_id, "safety model", "train-safety")
+    return loaded[0] if loaded else None
+
+
+def _load(path: Path, model_id: str | None, what: str, command: str) -> tuple[SafetyModel, dict] | None:
+    """The model in `path` and the file's other fields, read once; None if there is no file."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -101,11 +108,11 @@ def load_model(path: Path = MODEL_PATH, model_id: str | None = None) -> SafetyMo
         if m.coef.shape[1] < (len(chars.vocabulary) if chars else 0):
             raise ValueError("fewer weights than features")
     except (ValueError, KeyError, TypeError) as exc:
-        raise ClassifierError(f"the safety model {path} is corrupt ({exc}); retrain it with 'python -m eval train-safety'") from None
+        raise ClassifierError(f"the {what} {path} is corrupt ({exc}); retrain it with 'python -m eval {command}'") from None
     if model_id and m.model_id.split("@")[0] != model_id.split("@")[0]:
-        raise ClassifierError(f"the safety model {path} was trained for {m.model_id}, but {model_id} is configured; "
-                              "retrain it with 'python -m eval train-safety'")
-    return m
+        raise ClassifierError(f"the {what} {path} was trained for {m.model_id}, but {model_id} is configured; "
+                              f"retrain it with 'python -m eval {command}'")
+    return m, d
 
 
 def save_model(m: SafetyModel, path: Path = MODEL_PATH, extra: dict | None = None) -> None:
@@ -125,14 +132,11 @@ def load_coverage(path: Path = COVERAGE_PATH, model_id: str | None = None, passa
     warning, until `python -m eval train-coverage` is run again; abstention then rests on the
     calibrated thresholds alone.
     """
-    path = Path(path)
-    if not path.is_file():
+    loaded = _load(path, model_id, "coverage model", "train-coverage")
+    if loaded is None:
         return None
-    m = load_model(path, model_id)
-    trained_for = json.loads(path.read_text(encoding="utf-8")).get("passages_hash")
-    if passages_hash and trained_for != passages_hash:
-        import logging
-
+    m, d = loaded
+    if passages_hash and d.get("passages_hash") != passages_hash:
         logging.getLogger(__name__).warning("the coverage model %s was trained for other documents; it is not used until "
                                             "'python -m eval train-coverage' is run again", path)
         return None

@@ -55,13 +55,16 @@ def _is_bullet(text: str, start: int) -> bool:
     return text[line_start:start].strip() in ("•", "-", "*", "·")
 
 
-def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, frozenset[str]]]:
-    """(corpus order, text, vector, stems) of each quotable unit of passage `pi`: a sentence, or a
-    list's lead-in ("There are two kinds of ketamine:") with its bullet items. Computed once per
-    passage and kept on the index: the answer path then does only arithmetic and set lookups."""
+def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, frozenset[str], tuple[float, float]]]:
+    """(corpus order, text, vector, stems, the features that do not depend on the question) of each
+    quotable unit of passage `pi`: a sentence, or a list's lead-in ("There are two kinds of
+    ketamine:") with its bullet items. Computed once per passage and kept on the index: the answer
+    path then does only arithmetic and set lookups."""
     cache = index.__dict__.setdefault("_units_cache", {})
     if pi not in cache:
-        cache[pi] = [(o, t, v, frozenset(tokenize(t))) for o, t, v in _build_units(index, pi)]
+        opening = int(index.first_sentence[pi])
+        cache[pi] = [(o, t, v, frozenset(tokenize(t)), (float(np.log1p(len(t.split()))), float(o == opening)))
+                     for o, t, v in _build_units(index, pi)]
     return cache[pi]
 
 
@@ -96,38 +99,45 @@ def _overlap(weights: tuple[dict[str, float], float], unit_stems: frozenset[str]
     return sum(w for t, w in known.items() if t in unit_stems) / total if total > 0 else 0.0
 
 
-def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int,
-                ranker: Ranker | None = None) -> list[Unit]:
-    """Score every unit of the top passages; with several query vectors (a follow-up searched
-    alone and with its context) a unit takes its best similarity to any of them, and its best
-    overlap with any of the stem sets (the question's own words, or with lay words expanded)."""
-    units = []
-    qs = np.stack([index.center_query(q)[1] for q in query_vecs])
-    weights = [_weights(q, index.idf) for q in query_stems]
-    for rank, hit in enumerate(hits[:n_passages]):
-        pi = index.position[hit.passage.passage_id]
-        for order, text, vec, stems in _units(index, pi):
-            sims = qs @ vec
-            sim, overlaps = float(sims.max()), [_overlap(w, stems) for w in weights]
-            score = sim + LEXICAL_WEIGHT * max(overlaps) - RANK_PENALTY * rank
-            feats = (sim, float(sims[0]), max(overlaps), overlaps[0], float(rank), float(hit.dense), float(np.log1p(len(text.split()))),
-                     float(order == index.first_sentence[pi]))
-            units.append(Unit(pi, order, text, score, sim, stems, ranker.score(feats) if ranker else score, feats))
-    return sorted(units, key=lambda u: (-u.rank, u.order))
-
-
 @dataclass(frozen=True)
 class Ranker:
-    """A linear score over `FEATURES`, learned from which sentences the labelled sets name as the
-    answer (`python -m eval train-ranker`). The hand-set score above is the same kind of function
-    with three non-zero weights."""
+    """A linear score over `FEATURES`: the hand-set one below, or one learned from which sentences
+    the labelled sets name as the answer (`python -m eval train-ranker`)."""
 
     coef: np.ndarray
     intercept: float
     margin: float  # extra units join the best if their score is within this of it
 
-    def score(self, features: tuple[float, ...]) -> float:
-        return float(self.coef @ np.asarray(features, dtype=np.float64) + self.intercept)
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        return features @ self.coef + self.intercept
+
+
+# Similarity plus overlap of the question's informative words, a little less for lower passages:
+# the confidence the abstention thresholds are calibrated on, and the order when nothing is learned.
+HAND_SET = Ranker(np.array([1.0, 0.0, LEXICAL_WEIGHT, 0.0, -RANK_PENALTY, 0.0, 0.0, 0.0]), 0.0, EXTRA_MARGIN)
+
+
+def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int,
+                ranker: Ranker | None = None) -> list[Unit]:
+    """Score every unit of the top passages; with several query vectors (a follow-up searched
+    alone and with its context) a unit takes its best similarity to any of them, and its best
+    overlap with any of the stem sets (the question's own words, or with lay words expanded).
+    `score` is the hand-set score, `rank` the ranker's (the hand-set one without), which orders them."""
+    qs = np.stack([index.center_query(q)[1] for q in query_vecs])
+    weights = [_weights(q, index.idf) for q in query_stems]
+    found, feats = [], []
+    for rank, hit in enumerate(hits[:n_passages]):
+        pi = index.position[hit.passage.passage_id]
+        for order, text, vec, stems, static in _units(index, pi):
+            sims, overlaps = qs @ vec, [_overlap(w, stems) for w in weights]
+            found.append((pi, order, text, stems))
+            feats.append((float(sims.max()), float(sims[0]), max(overlaps), overlaps[0], float(rank), float(hit.dense), *static))
+    if not found:
+        return []
+    matrix = np.array(feats)
+    units = [Unit(pi, order, text, float(score), f[0], stems, float(r), f)
+             for (pi, order, text, stems), f, score, r in zip(found, feats, HAND_SET.scores(matrix), (ranker or HAND_SET).scores(matrix))]
+    return sorted(units, key=lambda u: (-u.rank, u.order))
 
 
 RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
@@ -176,7 +186,7 @@ def _previous_unit(index: KnowledgeIndex, unit: Unit) -> Unit | None:
             continue
         before = [u for u in _units(index, pi) if u[0] < unit.order]
         if before:
-            order, text, _, stems = before[-1]
+            order, text, _, stems, _ = before[-1]
             return Unit(pi, order, text, unit.score, unit.similarity, stems)
     return None
 

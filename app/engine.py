@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.classifier import SafetyModel, load_coverage, load_model
-from app.compose import EXTRA_MARGIN, Ranker, load_ranker, score_units, select
+from app.compose import HAND_SET, Ranker, load_ranker, score_units, select
 from app.coverage import coverage_gaps
 from app.guard import has_dose_number, mask_dose_numbers
 from app.policy import classify
@@ -93,7 +93,8 @@ class Engine:
         self.safety = load_model(model_id=encoder.model_id) if safety_model is True else (safety_model or None)
         self.coverage = (load_coverage(model_id=encoder.model_id, passages_hash=index.manifest.passages_hash)
                          if coverage_model is True else (coverage_model or None))
-        self.ranker = load_ranker(model_id=encoder.model_id) if ranker is True else (ranker or None)
+        # the learned sentence ranker, or the hand-set score when there is none
+        self.ranker = (load_ranker(model_id=encoder.model_id) if ranker is True else ranker) or HAND_SET
         import faiss
 
         faiss.omp_set_num_threads(1)  # one query at a time: threads cost more than they save (0.27 vs 5.5 ms at 10k)
@@ -195,7 +196,7 @@ class Engine:
             reply = Reply("not_in_sources", self.templates.not_in_sources, hits=tuple(hits[: r.top_k]), related=related,
                           query=query, reason=f"{why} (best score {sim:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        chosen = select(self.index, units, r.max_sentences, r.max_answer_words, self.ranker.margin if self.ranker else EXTRA_MARGIN)
+        chosen = select(self.index, units, r.max_sentences, r.max_answer_words, self.ranker.margin)
         t = lap("compose", t)
         reply = replace(self._cite(chosen, tuple(hits[: r.top_k]), query, sim), **signals)
         return self._finish(reply, t0, timings)

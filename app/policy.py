@@ -20,8 +20,6 @@ from pathlib import Path
 from app.query import fold, is_followup
 
 DATA = Path(__file__).parent / "data"
-# "is it safe during pregnancy": in this chat, "it" is the treatment
-_TREATMENT_REFERENCE = re.compile(r"\b(it|its|this|that|the\s+(treatment|drug|medication|medicine|spray|infusions?|therapy|sessions?))\b")
 _COST = re.compile(r"\b(cost|costs|price|prices|pay|paid|insurance|afford|expensive|cheap|cuesta|cuestan|precio|custa|preco|coute|prix|kostet|kosten|preis)\b")
 
 
@@ -59,6 +57,7 @@ class Rules:
     injection: Patterns
     other: Patterns
     core: Patterns
+    treatment: Patterns
 
 
 @lru_cache(maxsize=4)
@@ -66,7 +65,7 @@ def load_rules(path: Path = DATA / "policy.toml") -> Rules:
     d = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     return Rules(Patterns.of(d["crisis"]["patterns"]), Patterns.of(d["dosing"]["always"]), Patterns.of(d["dosing"]["personal"]),
                  Patterns.of(d["dosing"]["personal_framing"]), Patterns.of(d["scope"]["topic"]), Patterns.of(d["scope"]["injection"]),
-                 Patterns.of(d["scope"]["other"]), Patterns.of(d["scope"]["core"]))
+                 Patterns.of(d["scope"]["other"]), Patterns.of(d["scope"]["core"]), Patterns.of(d["scope"]["treatment"]))
 
 
 # Misspellings of the few words the dosing and crisis patterns hinge on ("how mutch shoud i take").
@@ -147,7 +146,7 @@ def classify(message: str, history: list[dict] | tuple = (), topic_words: frozen
     if hit:
         return Decision("out_of_scope", f"asks for something other than information from the sources ({hit!r})", followup)
     other = _first(rules.other, text)
-    if other and not _first(rules.core, context) and not _TREATMENT_REFERENCE.search(text):
+    if other and not _first(rules.core, context) and not _first(rules.treatment, text):
         return Decision("out_of_scope", f"about another medicine or condition, not ketamine or mental health ({other!r})", followup)
     topical = has_topic(rules, text) or (followup and any(has_topic(rules, u) for u in users[-2:]))
     if "out_of_scope" in flags and not topical:

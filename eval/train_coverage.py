@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from app.classifier import SafetyModel
-from app.engine import clean_history
-from app.query import is_followup
 from eval.train_safety import lowest_threshold
 
 
@@ -23,9 +21,7 @@ def examples(engine, items) -> tuple[list[str], list[str]]:
     for it in items:
         if it.expect not in ("answer", "not_in_sources"):
             continue
-        turns = clean_history([t.model_dump() for t in it.history], engine.settings.max_input_chars)
-        queries = engine._queries(it.question, turns, bool(turns) and is_followup(it.question, engine.topic_words))
-        texts.append(engine.dense_text(queries[-1]))
+        texts.append(engine.prepare(it.question, [t.model_dump() for t in it.history])[3][-1])  # as the engine reads it
         labels.append("covered" if it.expect == "answer" else "not_in_sources")
     return texts, labels
 

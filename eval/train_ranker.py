@@ -12,29 +12,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.compose import EXTRA_MARGIN, FEATURES, Ranker
+from app.compose import FEATURES, HAND_SET, Ranker
 from eval.textmatch import contains
 
 
 def collect(engine, items) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per answerable question with a positive among its candidates: features, labels, and the
     hand-set scores (for comparison)."""
-    saved, engine.ranker = engine.ranker, None
-    try:
-        out = []
-        for it in items:
-            if it.expect != "answer" or not it.evidence:
-                continue
-            _, _, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
-            vecs = engine.encoder.encode(dense)
-            hits, stems = engine.retrieve(queries, dense, vecs)
-            units = engine.units(hits, vecs, stems)
-            y = np.array([any(contains(u.text, e) for e in it.evidence) for u in units], dtype=bool)
-            if y.any():
-                out.append((np.array([u.features for u in units]), y, np.array([u.score for u in units])))
-        return out
-    finally:
-        engine.ranker = saved
+    out = []
+    for it in items:
+        if it.expect != "answer" or not it.evidence:
+            continue
+        _, _, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
+        vecs = engine.encoder.encode(dense)
+        hits, stems = engine.retrieve(queries, dense, vecs)
+        units = engine.units(hits, vecs, stems)
+        y = np.array([any(contains(u.text, e) for e in it.evidence) for u in units], dtype=bool)
+        if y.any():
+            out.append((np.array([u.features for u in units]), y, np.array([u.score for u in units])))
+    return out
 
 
 def top1(groups, scores) -> float:
@@ -62,7 +58,7 @@ def fit(groups, c: float = 0.1) -> tuple[Ranker, dict]:
     lr = LogisticRegression(C=c, fit_intercept=False, max_iter=5000).fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
     coef = lr.coef_[0].astype(np.float64)
     scores = [g[0] @ coef for g in groups]
-    target = _within(groups, [g[2] for g in groups], EXTRA_MARGIN)
+    target = _within(groups, [g[2] for g in groups], HAND_SET.margin)
     margins = np.round(np.arange(0.02, 3.0, 0.02), 2)
     margin = float(min(margins, key=lambda m: abs(_within(groups, scores, m) - target)))
     ranker = Ranker(coef, 0.0, margin)
@@ -77,5 +73,5 @@ def leave_one_set_out(sets: dict[str, list], c: float = 0.1) -> dict[str, dict]:
     for held, groups in sets.items():
         ranker, _ = fit([g for n, gs in sets.items() if n != held for g in gs], c)
         out[held] = {"questions": len(groups), "hand_set": round(top1(groups, [g[2] for g in groups]), 3),
-                     "learned": round(top1(groups, [g[0] @ ranker.coef + ranker.intercept for g in groups]), 3)}
+                     "learned": round(top1(groups, [ranker.scores(g[0]) for g in groups]), 3)}
     return out

@@ -32,3 +32,14 @@ def test_a_model_for_other_documents_is_not_used(tmp_path, caplog):
 
 def test_no_model_file_means_no_model(tmp_path):
     assert load_coverage(tmp_path / "missing.json", "fake@1", "abc") is None
+
+
+def test_a_corrupt_coverage_model_names_the_command_that_rebuilds_it(tmp_path):
+    import pytest
+
+    from app.classifier import ClassifierError
+
+    path = tmp_path / "coverage.json"
+    path.write_text("{not json")
+    with pytest.raises(ClassifierError, match="train-coverage"):
+        load_coverage(path, "fake@1", "abc")
