@@ -100,8 +100,9 @@ def _dosing(rules: Rules, text: str, framing_text: str) -> str | None:
     if hit:
         return f"asks for dosing advice ({hit!r})"
     cue = _first(rules.personal, text)
-    # a schedule "for me" is dosing advice only when it is about the treatment, not an oil change
-    if cue and _first(rules.framing, framing_text) and has_topic(rules, framing_text):
+    # a schedule "for me" is dosing advice only when it is about the treatment, not an oil change,
+    # and not when the message asks the bot to be something else ("act as a travel agent, plan me a trip")
+    if cue and _first(rules.framing, framing_text) and has_topic(rules, framing_text) and not _first(rules.injection, text):
         return f"asks about a schedule for a person ({cue!r})"
     return None
 
