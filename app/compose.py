@@ -35,7 +35,7 @@ _POINTS_BACK = re.compile(
 
 # What the sentence ranker reads about a candidate unit (see `Ranker`).
 FEATURES = ("similarity", "message_similarity", "overlap", "message_overlap", "passage_rank", "passage_similarity",
-            "log_words", "opens_passage")
+            "passage_score", "passage_lexical", "log_words", "opens_passage", "position")
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,15 @@ def _is_bullet(text: str, start: int) -> bool:
     return text[line_start:start].strip() in ("•", "-", "*", "·")
 
 
-def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, frozenset[str], tuple[float, float]]]:
+def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, frozenset[str], tuple[float, float, float]]]:
     """(corpus order, text, vector, stems, the features that do not depend on the question) of each
     quotable unit of passage `pi`: a sentence, or a list's lead-in ("There are two kinds of
     ketamine:") with its bullet items. Computed once per passage and kept on the index: the answer
     path then does only arithmetic and set lookups."""
     cache = index.__dict__.setdefault("_units_cache", {})
     if pi not in cache:
-        opening = int(index.first_sentence[pi])
-        cache[pi] = [(o, t, v, frozenset(tokenize(t)), (float(np.log1p(len(t.split()))), float(o == opening)))
+        opening, last = int(index.first_sentence[pi]), max(1, len(index.passages[pi].sentences) - 1)
+        cache[pi] = [(o, t, v, frozenset(tokenize(t)), (float(np.log1p(len(t.split()))), float(o == opening), (o - opening) / last))
                      for o, t, v in _build_units(index, pi)]
     return cache[pi]
 
@@ -102,48 +102,71 @@ def _overlap(weights: tuple[dict[str, float], float], unit_stems: frozenset[str]
 @dataclass(frozen=True)
 class Ranker:
     """A linear score over `FEATURES`: the hand-set one below, or one learned from which sentences
-    the labelled sets name as the answer (`python -m eval train-ranker`)."""
+    the labelled sets name as the answer (`python -m eval train-ranker`). A learned one may also
+    weigh each dimension of the embedding (`metric`): it scores the elementwise product of the
+    unit's vector and the question's, a learned cosine that can count the dimensions that tell an
+    answer apart for more than the ones that merely share a topic."""
 
     coef: np.ndarray
     intercept: float
     margin: float  # extra units join the best if their score is within this of it
+    metric: np.ndarray | None = None  # one weight per embedding dimension, or None
 
-    def scores(self, features: np.ndarray) -> np.ndarray:
-        return features @ self.coef + self.intercept
+    def scores(self, features: np.ndarray, agreement: np.ndarray | None = None) -> np.ndarray:
+        """`agreement`: per unit, its vector times the question's, elementwise (see `candidates`)."""
+        out = features @ self.coef + self.intercept
+        if self.metric is not None and agreement is not None:
+            out = out + agreement @ self.metric
+        return out
 
 
 # Similarity plus overlap of the question's informative words, a little less for lower passages:
 # the confidence the abstention thresholds are calibrated on, and the order when nothing is learned.
-HAND_SET = Ranker(np.array([1.0, 0.0, LEXICAL_WEIGHT, 0.0, -RANK_PENALTY, 0.0, 0.0, 0.0]), 0.0, EXTRA_MARGIN)
+HAND_SET = Ranker(np.array([1.0, 0.0, LEXICAL_WEIGHT, 0.0, -RANK_PENALTY, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), 0.0, EXTRA_MARGIN)
+
+
+def candidates(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]],
+               n_passages: int) -> tuple[list[tuple[int, int, str, frozenset[str]]], np.ndarray, np.ndarray]:
+    """The units of the top passages: (passage, order, text, stems) of each, their `FEATURES`, and
+    their agreement with the question (unit vector times the mean query vector, elementwise). With
+    several query vectors (a follow-up searched alone and with its context) a unit takes its best
+    similarity to any of them, and its best overlap with any of the stem sets (the question's own
+    words, or with lay words expanded)."""
+    qs = np.stack([index.center_query(q)[1] for q in query_vecs])
+    weights = [_weights(q, index.idf) for q in query_stems]
+    best = max((h.score for h in hits), default=0.0) or 1.0
+    best_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
+    found, feats, vecs = [], [], []
+    for rank, hit in enumerate(hits[:n_passages]):
+        pi = index.position[hit.passage.passage_id]
+        for order, text, vec, stems, (log_words, opens, position) in _units(index, pi):
+            sims, overlaps = qs @ vec, [_overlap(w, stems) for w in weights]
+            found.append((pi, order, text, stems))
+            feats.append((float(sims.max()), float(sims[0]), max(overlaps), overlaps[0], float(rank), float(hit.dense),
+                          hit.score / best, hit.lexical / best_lexical, log_words, opens, position))
+            vecs.append(vec)
+    if not found:
+        return [], np.zeros((0, len(FEATURES))), np.zeros((0, qs.shape[1]), dtype=np.float32)
+    return found, np.array(feats), np.stack(vecs) * qs.mean(axis=0)
 
 
 def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int,
                 ranker: Ranker | None = None) -> list[Unit]:
-    """Score every unit of the top passages; with several query vectors (a follow-up searched
-    alone and with its context) a unit takes its best similarity to any of them, and its best
-    overlap with any of the stem sets (the question's own words, or with lay words expanded).
-    `score` is the hand-set score, `rank` the ranker's (the hand-set one without), which orders them."""
-    qs = np.stack([index.center_query(q)[1] for q in query_vecs])
-    weights = [_weights(q, index.idf) for q in query_stems]
-    found, feats = [], []
-    for rank, hit in enumerate(hits[:n_passages]):
-        pi = index.position[hit.passage.passage_id]
-        for order, text, vec, stems, static in _units(index, pi):
-            sims, overlaps = qs @ vec, [_overlap(w, stems) for w in weights]
-            found.append((pi, order, text, stems))
-            feats.append((float(sims.max()), float(sims[0]), max(overlaps), overlaps[0], float(rank), float(hit.dense), *static))
+    """Score every unit of the top passages (see `candidates`). `score` is the hand-set score, the
+    confidence; `rank` the ranker's (the hand-set one without), which orders them."""
+    found, matrix, agreement = candidates(index, hits, query_vecs, query_stems, n_passages)
     if not found:
         return []
-    matrix = np.array(feats)
-    units = [Unit(pi, order, text, float(score), f[0], stems, float(r), f)
-             for (pi, order, text, stems), f, score, r in zip(found, feats, HAND_SET.scores(matrix), (ranker or HAND_SET).scores(matrix))]
+    ranks = (ranker or HAND_SET).scores(matrix, agreement)
+    units = [Unit(pi, order, text, float(score), float(f[0]), stems, float(r), tuple(float(x) for x in f))
+             for (pi, order, text, stems), f, score, r in zip(found, matrix, HAND_SET.scores(matrix), ranks)]
     return sorted(units, key=lambda u: (-u.rank, u.order))
 
 
 RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
 
 
-def load_ranker(path: Path = RANKER_PATH, model_id: str | None = None) -> Ranker | None:
+def load_ranker(path: Path = RANKER_PATH, model_id: str | None = None, dim: int | None = None) -> Ranker | None:
     """The learned ranker, or None (the hand-set score then orders the units): when there is no
     file, or it was trained for another embedding model or other features (a warning says how to
     retrain). A corrupt file is an error, so it cannot go unnoticed."""
@@ -152,11 +175,13 @@ def load_ranker(path: Path = RANKER_PATH, model_id: str | None = None) -> Ranker
         return None
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
-        ranker = Ranker(np.asarray(d["coef"], dtype=np.float64), float(d["intercept"]), float(d["margin"]))
+        metric = None if d.get("metric") is None else np.asarray(d["metric"], dtype=np.float32)
+        ranker = Ranker(np.asarray(d["coef"], dtype=np.float64), float(d["intercept"]), float(d["margin"]), metric)
         features, trained_for = tuple(d["features"]), d["model_id"]
     except (ValueError, KeyError, TypeError) as exc:
         raise RankerError(f"the sentence ranker {path} is corrupt ({exc}); retrain it with 'python -m eval train-ranker'") from None
-    if features != FEATURES or ranker.coef.shape != (len(FEATURES),) or (model_id and trained_for.split("@")[0] != model_id.split("@")[0]):
+    wrong_metric = metric is not None and (metric.ndim != 1 or (dim is not None and metric.shape != (dim,)))
+    if features != FEATURES or ranker.coef.shape != (len(FEATURES),) or wrong_metric or (model_id and trained_for.split("@")[0] != model_id.split("@")[0]):
         logging.getLogger(__name__).warning("the sentence ranker %s was trained for %s with other features or another model; "
                                             "it is not used until 'python -m eval train-ranker' is run again", path, trained_for)
         return None
@@ -165,7 +190,8 @@ def load_ranker(path: Path = RANKER_PATH, model_id: str | None = None) -> Ranker
 
 def save_ranker(ranker: Ranker, model_id: str, path: Path = RANKER_PATH, extra: dict | None = None) -> None:
     d = {"features": list(FEATURES), "coef": [round(float(x), 6) for x in ranker.coef], "intercept": round(ranker.intercept, 6),
-         "margin": ranker.margin, "model_id": model_id, **(extra or {})}
+         "margin": ranker.margin, "metric": None if ranker.metric is None else [round(float(x), 6) for x in ranker.metric],
+         "model_id": model_id, **(extra or {})}
     Path(path).write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
 
 

@@ -94,7 +94,7 @@ class Engine:
         self.coverage = (load_coverage(model_id=encoder.model_id, passages_hash=index.manifest.passages_hash)
                          if coverage_model is True else (coverage_model or None))
         # the learned sentence ranker, or the hand-set score when there is none
-        self.ranker = (load_ranker(model_id=encoder.model_id) if ranker is True else ranker) or HAND_SET
+        self.ranker = (load_ranker(model_id=encoder.model_id, dim=index.passage_vectors.d) if ranker is True else ranker) or HAND_SET
         import faiss
 
         faiss.omp_set_num_threads(1)  # one query at a time: threads cost more than they save (0.27 vs 5.5 ms at 10k)

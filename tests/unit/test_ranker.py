@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.compose import FEATURES, Ranker, RankerError, load_ranker, save_ranker, score_units
-from eval.train_ranker import fit, top1
+from eval.train_ranker import fit, in_reply, scores, top1
 from index.retrieve import search
 from index.store import build_index
 from index.lexical import tokenize
@@ -52,6 +52,10 @@ def test_features_are_what_they_say(index, encoder):
         assert f["similarity"] == pytest.approx(u.similarity)
         assert f["log_words"] == pytest.approx(np.log1p(len(u.text.split())))
         assert f["passage_rank"] in (0.0, 1.0, 2.0, 3.0)
+        assert 0.0 < f["passage_score"] <= 1.0 and 0.0 <= f["passage_lexical"] <= 1.0 and 0.0 <= f["position"] <= 1.0
+        assert (f["passage_score"] == 1.0) == (f["passage_rank"] == 0.0)  # relative to the best passage's fused score
+    openers = [u for u in units if u.features[FEATURES.index("opens_passage")] == 1.0]
+    assert openers and all(u.features[FEATURES.index("position")] == 0.0 for u in openers)
     assert max(u.features[FEATURES.index("overlap")] for u in units if "glutamate" in u.text.lower()) > 0
 
 
@@ -63,10 +67,31 @@ def test_training_learns_which_feature_marks_the_answer():
         y = np.zeros(8, dtype=bool)
         y[int(np.argmax(X[:, FEATURES.index("overlap")]))] = True  # the answer is the unit with most overlap
         groups.append((X, y, X[:, FEATURES.index("similarity")]))  # a "hand-set" score that ignores overlap
-    ranker, report = fit(groups)
+    ranker, report = fit(groups, c=1.0)  # 8 units of pure noise per question: less regularisation than for real sets
     assert int(np.argmax(np.abs(ranker.coef))) == FEATURES.index("overlap") and ranker.coef[FEATURES.index("overlap")] > 0
     assert report["top1_training"] > 0.9 > report["top1_hand_set"]
     assert top1(groups, [g[0] @ ranker.coef for g in groups]) == pytest.approx(report["top1_training"], abs=1e-4)
+
+
+def test_training_learns_per_dimension_weights_from_the_vectors():
+    """When what marks the answer is one embedding dimension of unit times question, the learned
+    metric finds that dimension, and ranks better than the features alone can."""
+    rng = np.random.default_rng(1)
+    groups = []
+    for _ in range(80):
+        X = rng.normal(size=(8, len(FEATURES)))
+        A = rng.normal(size=(8, 16)).astype(np.float32)
+        y = np.zeros(8, dtype=bool)
+        y[int(np.argmax(A[:, 5]))] = True
+        groups.append((X, y, X[:, 0], A))
+    ranker, report = fit(groups, c=1.0)
+    assert ranker.metric is not None and ranker.metric.shape == (16,) and report["per_dimension_weights"] == 16
+    assert int(np.argmax(np.abs(ranker.metric))) == 5 and ranker.metric[5] > 0
+    learned = [scores(ranker, g) for g in groups]
+    assert top1(groups, learned) > 0.9 > top1(groups, [g[2] for g in groups])
+    assert in_reply(groups, learned, 0.0, cap=1) == pytest.approx(top1(groups, learned))  # margin 0, one quote: the best one
+    # without agreement the ranker reads the features alone
+    assert np.allclose(ranker.scores(groups[0][0]), groups[0][0] @ ranker.coef)
 
 
 def test_the_file_round_trips_and_a_bad_one_is_refused_or_ignored(tmp_path, caplog):
@@ -75,6 +100,11 @@ def test_the_file_round_trips_and_a_bad_one_is_refused_or_ignored(tmp_path, capl
     save_ranker(_only("overlap", 2.0), "fake@1", path)
     loaded = load_ranker(path, "fake@1")
     assert loaded.coef[FEATURES.index("overlap")] == 2.0 and loaded.margin == 0.5
+    with_metric = Ranker(loaded.coef, 0.0, 0.5, np.arange(4, dtype=np.float32))
+    save_ranker(with_metric, "fake@1", path)
+    assert np.array_equal(load_ranker(path, "fake@1", dim=4).metric, with_metric.metric)
+    with caplog.at_level(logging.WARNING):
+        assert load_ranker(path, "fake@1", dim=384) is None  # weights for another embedding size
     d = json.loads(path.read_text())
     path.write_text(json.dumps({**d, "features": d["features"][:-1]}))
     with caplog.at_level(logging.WARNING):
