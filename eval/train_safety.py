@@ -6,11 +6,10 @@ tf-idf of character n-grams, which carry wording across typos and the four other
 than the English-only model. `--leave-one-set-out` measures that on wording the model never saw:
 on the four safety sets, dosing recall 0.69-0.81 with the embedding alone and 0.93-0.98 with both,
 crisis recall 0.70-0.86 and 0.86-0.98, with no more on-topic questions flagged. Logistic regression,
-classes balanced. Thresholds are
-Thresholds are
-chosen on 5-fold cross-validated probabilities, never on the training fit: for each flagged class
-the lowest threshold whose false-positive rate on on-topic questions stays within `max_fp`
-(dosing: the share of answerable questions wrongly refused, i.e. over-refusal).
+classes balanced. Thresholds are chosen on 5-fold cross-validated probabilities, never on the
+training fit: for each flagged class the lowest threshold whose false-positive rate on on-topic
+questions stays within `max_fp` (dosing: the share of answerable questions wrongly refused, i.e.
+over-refusal).
 """
 
 from __future__ import annotations
@@ -21,7 +20,9 @@ from app.classifier import CharFeatures, SafetyModel, char_ngrams
 
 CLASS_OF = {"crisis": "crisis", "refuse_dosing": "refuse_dosing", "out_of_scope": "out_of_scope",
             "answer": "on_topic", "not_in_sources": "on_topic"}
-MAX_FP = {"crisis": 0.005, "refuse_dosing": 0.015, "out_of_scope": 0.01}
+# crisis 0.01: on the tune splits of the 14 sets, cross-validated crisis recall 0.943 against 0.898 at
+# 0.005; a crisis reply to a question costs less than a missed crisis (README: Safety)
+MAX_FP = {"crisis": 0.01, "refuse_dosing": 0.015, "out_of_scope": 0.01}
 
 
 def examples(engine, items) -> tuple[list[str], list[str]]:
