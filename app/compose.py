@@ -163,6 +163,16 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
     return sorted(units, key=lambda u: (-u.rank, u.order))
 
 
+def by_best_unit(index: KnowledgeIndex, hits: list[Hit], units: list[Unit]) -> list[Hit]:
+    """The hits reordered by the rank of their best unit (fused order among equals, and for hits
+    with no quotable unit, which go last): the passage holding the sentence that answers first."""
+    best: dict[int, float] = {}
+    for u in units:
+        best[u.passage_index] = max(best.get(u.passage_index, -np.inf), u.rank)
+    key = [best.get(index.position[h.passage.passage_id], -np.inf) for h in hits]
+    return [hits[i] for i in sorted(range(len(hits)), key=lambda i: -key[i])]
+
+
 RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
 
 

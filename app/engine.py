@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.classifier import SafetyModel, load_coverage, load_model
-from app.compose import HAND_SET, Ranker, load_ranker, score_units, select
+from app.compose import HAND_SET, Ranker, by_best_unit, load_ranker, score_units, select
 from app.coverage import coverage_gaps
 from app.guard import has_dose_number, mask_dose_numbers
 from app.policy import classify
@@ -135,15 +135,28 @@ class Engine:
     def retrieve(self, queries: list[str], dense: list[str], vecs) -> tuple[list, list[set[str]]]:
         """The passages for the queries (a follow-up's two searches fused), and the stem sets the
         sentence scores compare against."""
-        k = max(self.settings.retrieval.top_k, self.settings.retrieval.candidate_passages)
+        r = self.settings.retrieval
+        k = max(r.top_k, r.candidate_passages, r.rerank_passages)
         runs = [self._search(q, d, v, k) for q, d, v in zip(queries, dense, vecs)]
         hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _ in runs], k=k)
         return hits, [s for _, sets in runs for s in sets]
 
-    def units(self, hits, vecs, stems) -> list:
-        """The quotable units of the best passages, best first; none that carries a dose number."""
-        units = score_units(self.index, hits, list(vecs), stems, self.settings.retrieval.candidate_passages, self.ranker)
-        return [u for u in units if not has_dose_number(u.text)]
+    def units(self, hits, vecs, stems) -> tuple[list, list]:
+        """The hits, reordered by their best sentence when a learned ranker reads them, and the
+        quotable units of the best passages, best first; none that carries a dose number.
+
+        The ranker scores the sentences of the first `rerank_passages` fused hits, and each passage
+        moves to where its best sentence stands: leave-one-set-out on the fourteen sets' tune
+        splits, recall@3 0.928 -> 0.953 and MRR 0.827 -> 0.881 (README: Retrieval)."""
+        r = self.settings.retrieval
+        if self.ranker is HAND_SET or r.rerank_passages <= r.candidate_passages:
+            units = score_units(self.index, hits, list(vecs), stems, r.candidate_passages, self.ranker)
+            return hits, [u for u in units if not has_dose_number(u.text)]
+        units = [u for u in score_units(self.index, hits, list(vecs), stems, r.rerank_passages, self.ranker) if not has_dose_number(u.text)]
+        pool = min(len(hits), r.rerank_passages)
+        hits = by_best_unit(self.index, hits[:pool], units) + list(hits[pool:])
+        best = {self.index.position[h.passage.passage_id] for h in hits[: r.candidate_passages]}
+        return hits, [u for u in units if u.passage_index in best]
 
     def _search(self, query: str, dense_text: str, qvec, k: int):
         """(hits, the query's stem sets: as the model read it, and as BM25 read it)."""
@@ -174,13 +187,13 @@ class Engine:
         hits, stems = self.retrieve(queries, dense, vecs)
         query = queries[-1]
         t = lap("retrieve", t)
-        best_dense = max((h.dense for h in hits), default=0.0)
+        best_dense = max((h.dense for h in hits[: max(r.top_k, r.candidate_passages)]), default=0.0)  # as calibrated
         signals = {"topic_similarity": best_dense, "has_topic": decision.has_topic}
         if not decision.has_topic and best_dense < self.calibration["topic_threshold"]:
             reply = Reply("out_of_scope", self.templates.out_of_scope, hits=tuple(hits[: r.top_k]), query=query,
                           reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        units = self.units(hits, vecs, stems)
+        hits, units = self.units(hits, vecs, stems)
         best = units[0] if units else None
         sim = max((u.score for u in units), default=0.0)  # similarity plus overlap of the question's informative words
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))

@@ -84,6 +84,8 @@ class Server(_Strict):
 class Retrieval(_Strict):
     top_k: int = Field(5, ge=1, le=50)
     candidate_passages: int = Field(4, ge=1, le=20)
+    # passages whose sentences the learned ranker reads to reorder them (0: keep the fused order)
+    rerank_passages: int = Field(8, ge=0, le=50)
     max_sentences: int = Field(4, ge=1, le=6)
     max_answer_words: int = Field(120, ge=20, le=400)
     mode: str = Field("hybrid", pattern=r"^(dense|bm25|hybrid)$")

@@ -113,3 +113,24 @@ def test_the_file_round_trips_and_a_bad_one_is_refused_or_ignored(tmp_path, capl
     path.write_text("{not json")
     with pytest.raises(RankerError, match="train-ranker"):
         load_ranker(path, "fake@1")
+
+
+def test_passages_move_to_where_their_best_sentence_stands(index, encoder):
+    from dataclasses import replace
+
+    from app.compose import by_best_unit
+
+    q = "does glutamate help neurons"
+    qvec = encoder.encode([q])[0]
+    hits = search(index, q, qvec, mode="hybrid", k=4)
+    units = score_units(index, hits, [qvec], [set(tokenize(q))], 4, _only("similarity"))
+    assert len(hits) >= 3
+    pos = [index.position[h.passage.passage_id] for h in hits]
+    # the third hit's sentence is made the best one, the second hit has no quotable unit at all
+    boosted = [replace(u, rank=10.0) if u.passage_index == pos[2] else u for u in units if u.passage_index != pos[1]]
+    order = [index.position[h.passage.passage_id] for h in by_best_unit(index, hits, boosted)]
+    assert order[0] == pos[2] and order[-1] == pos[1]
+    assert sorted(order) == sorted(pos)  # reordered, nothing lost or added
+    # equal best ranks keep the fused order
+    flat = [replace(u, rank=1.0) for u in units]
+    assert by_best_unit(index, hits, flat) == hits
