@@ -147,7 +147,7 @@ def _leave_one_set_out(args) -> int:
 
 def cmd_train_ranker(args) -> int:
     from app.compose import RANKER_PATH, save_ranker
-    from eval.train_ranker import collect, fit, leave_one_set_out
+    from eval.train_ranker import collect, collect_passages, fit, leave_one_set_out
 
     if args.leave_one_set_out and _too_few_sets(args):
         return 2
@@ -158,8 +158,16 @@ def cmd_train_ranker(args) -> int:
         print("in reply: share whose answering unit is among those the reply would quote (the best and those within the margin, at most 4)")
         print("| set | questions | top-1, hand-set score | top-1, learned ranker | in reply, hand-set score | in reply, learned ranker |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for name, r in leave_one_set_out(sets, args.c).items():
+        passages = {Path(p).stem: collect_passages(engine, _items([p], args.split)) for p in args.sets}
+        rows = leave_one_set_out(sets, args.c, passages)
+        for name, r in rows.items():
             print(f"| {name} | {r['questions']} | {r['hand_set']:.3f} | {r['learned']:.3f} | {r['hand_set_in_reply']:.3f} | {r['learned_in_reply']:.3f} |")
+        print()
+        print(f"passages reordered by their best sentence (the first {engine.settings.retrieval.rerank_passages} fused hits), same rankers:")
+        print("| set | answerable | recall@3, fused order | recall@3, reordered | MRR, fused order | MRR, reordered |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for name, r in rows.items():
+            print(f"| {name} | {r['answerable']} | {r['recall3_fused']:.3f} | {r['recall3_reordered']:.3f} | {r['mrr_fused']:.3f} | {r['mrr_reordered']:.3f} |")
         return 0
     groups = [g for gs in sets.values() for g in gs]
     if not groups:

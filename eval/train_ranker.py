@@ -104,9 +104,49 @@ def in_reply(groups, ranked, margin: float, cap: int = 4) -> float:
     return float(np.mean(hits))
 
 
-def leave_one_set_out(sets: dict[str, list], c: float = 0.01) -> dict[str, dict]:
+def collect_passages(engine, items) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per answerable question, what reordering the passages needs: the features and agreement of
+    the units of the first `rerank_passages` fused hits (none with a dose number), the hit each
+    unit belongs to, and which hits hold an evidence string."""
+    r = engine.settings.retrieval
+    pool = max(r.rerank_passages, r.candidate_passages)
+    out = []
+    for it in items:
+        if it.expect != "answer" or not it.evidence:
+            continue
+        _, _, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
+        vecs = engine.encoder.encode(dense)
+        hits, stems = engine.retrieve(queries, dense, vecs)
+        hits = hits[:pool]
+        found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, pool)
+        at = {engine.index.position[h.passage.passage_id]: i for i, h in enumerate(hits)}
+        keep = np.array([not has_dose_number(text) for _, _, text, _ in found], dtype=bool)
+        owner = np.array([at[pi] for pi, _, _, _ in found], dtype=np.int64)
+        relevant = np.array([any(contains(h.passage.text, e) for e in it.evidence) for h in hits], dtype=bool)
+        out.append((matrix[keep], agreement[keep], owner[keep], relevant))
+    return out
+
+
+def reordered_ranks(ranker: Ranker, question) -> tuple[int, int]:
+    """(rank of the first relevant hit in fused order, and after reordering by the best unit);
+    0 when no retrieved hit is relevant."""
+    matrix, agreement, owner, relevant = question
+    best = np.full(len(relevant), -np.inf)
+    if len(owner):
+        np.maximum.at(best, owner, ranker.scores(matrix, agreement))
+    first = lambda order: next((i + 1 for i, j in enumerate(order) if relevant[j]), 0)  # noqa: E731
+    return first(range(len(relevant))), first(np.argsort(-best, kind="stable"))
+
+
+def _recall_mrr(ranks: list[int], k: int = 3) -> tuple[float, float]:
+    r = np.array(ranks)
+    return float(np.mean((r > 0) & (r <= k))), float(np.mean(np.where(r > 0, 1.0 / np.maximum(r, 1), 0.0)))
+
+
+def leave_one_set_out(sets: dict[str, list], c: float = 0.01, passages: dict[str, list] | None = None) -> dict[str, dict]:
     """For each set: a ranker fitted on the others, against the hand-set score, by top-1 and by
-    whether an answering unit is among those that would be quoted."""
+    whether an answering unit is among those that would be quoted; with `passages` (from
+    `collect_passages`), also recall@3 and MRR of the fused order against the reordered one."""
     out = {}
     for held, groups in sets.items():
         ranker, _ = fit([g for n, gs in sets.items() if n != held for g in gs], c)
@@ -114,4 +154,9 @@ def leave_one_set_out(sets: dict[str, list], c: float = 0.01) -> dict[str, dict]
         out[held] = {"questions": len(groups), "hand_set": round(top1(groups, hand), 3), "learned": round(top1(groups, learned), 3),
                      "hand_set_in_reply": round(in_reply(groups, hand, HAND_SET.margin), 3),
                      "learned_in_reply": round(in_reply(groups, learned, ranker.margin), 3)}
+        if passages is not None:
+            ranks = [reordered_ranks(ranker, q) for q in passages[held]]
+            (r_f, m_f), (r_r, m_r) = _recall_mrr([a for a, _ in ranks]), _recall_mrr([b for _, b in ranks])
+            out[held].update(answerable=len(ranks), recall3_fused=round(r_f, 3), recall3_reordered=round(r_r, 3),
+                             mrr_fused=round(m_f, 3), mrr_reordered=round(m_r, 3))
     return out

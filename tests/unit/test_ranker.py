@@ -134,3 +134,17 @@ def test_passages_move_to_where_their_best_sentence_stands(index, encoder):
     # equal best ranks keep the fused order
     flat = [replace(u, rank=1.0) for u in units]
     assert by_best_unit(index, hits, flat) == hits
+
+
+def test_reordered_ranks_count_where_the_relevant_passage_lands():
+    from eval.train_ranker import _recall_mrr, reordered_ranks
+
+    ranker = _only("similarity")
+    sim = FEATURES.index("similarity")
+    matrix = np.zeros((4, len(FEATURES)))
+    matrix[:, sim] = [0.1, 0.2, 0.9, 0.3]  # units of hits 0, 1, 2, 2: hit 2 holds the best one
+    question = (matrix, None, np.array([0, 1, 2, 2]), np.array([False, False, True, False]))
+    assert reordered_ranks(ranker, question) == (3, 1)
+    nowhere = (matrix, None, np.array([0, 1, 2, 2]), np.zeros(4, dtype=bool))
+    assert reordered_ranks(ranker, nowhere) == (0, 0)  # no relevant hit: counted as a miss
+    assert _recall_mrr([3, 1, 0, 4]) == (0.5, pytest.approx((1 / 3 + 1 + 0 + 1 / 4) / 4))
