@@ -68,6 +68,38 @@ def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, f
     return cache[pi]
 
 
+@dataclass(frozen=True)
+class _Block:
+    """The units of one passage as arrays, for scoring them all at once: their vectors, static
+    features, and their word stems as ids into the corpus vocabulary (`counts` per unit)."""
+
+    orders: list[int]
+    texts: list[str]
+    stems: list[frozenset[str]]
+    vecs: np.ndarray
+    static: np.ndarray
+    ids: np.ndarray
+    counts: np.ndarray
+
+
+def _vocabulary(index: KnowledgeIndex) -> dict[str, int]:
+    if "_stem_ids" not in index.__dict__:
+        index.__dict__["_stem_ids"] = {t: i for i, t in enumerate(index.idf)}
+    return index.__dict__["_stem_ids"]
+
+
+def _block(index: KnowledgeIndex, pi: int) -> _Block:
+    cache = index.__dict__.setdefault("_block_cache", {})
+    if pi not in cache:
+        vocab = _vocabulary(index)
+        units = _units(index, pi)
+        ids = [[vocab[t] for t in stems if t in vocab] for _, _, _, stems, _ in units]
+        cache[pi] = _Block([u[0] for u in units], [u[1] for u in units], [u[3] for u in units],
+                           np.stack([u[2] for u in units]).astype(np.float32), np.array([u[4] for u in units], dtype=np.float64),
+                           np.array([i for row in ids for i in row], dtype=np.int64), np.array([len(row) for row in ids], dtype=np.int64))
+    return cache[pi]
+
+
 def _build_units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray]]:
     p = index.passages[pi]
     vecs = index.sentence_vectors_of(pi)
@@ -131,23 +163,36 @@ def candidates(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarr
     their agreement with the question (unit vector times the mean query vector, elementwise). With
     several query vectors (a follow-up searched alone and with its context) a unit takes its best
     similarity to any of them, and its best overlap with any of the stem sets (the question's own
-    words, or with lay words expanded)."""
+    words, or with lay words expanded). All units are scored at once, as arrays."""
     qs = np.stack([index.center_query(q)[1] for q in query_vecs])
-    weights = [_weights(q, index.idf) for q in query_stems]
+    top = [(index.position[h.passage.passage_id], h) for h in hits[:n_passages]]
+    if not top:
+        return [], np.zeros((0, len(FEATURES))), np.zeros((0, qs.shape[1]), dtype=np.float32)
+    blocks = [_block(index, pi) for pi, _ in top]
+    sizes = np.array([len(b.orders) for b in blocks])
+    vecs = np.vstack([b.vecs for b in blocks])
+    sims = qs @ vecs.T  # (queries, units)
+    # overlap: the share of a query's IDF weight whose stems the unit has, for every unit at once
+    counts = np.concatenate([b.counts for b in blocks])
+    owner = np.repeat(np.arange(len(counts)), counts)
+    ids = np.concatenate([b.ids for b in blocks])
+    vocab = _vocabulary(index)
+    overlaps = []
+    for stems in query_stems:
+        known, total = _weights(stems, index.idf)
+        w = np.zeros(len(vocab))
+        for t, x in known.items():
+            w[vocab[t]] = x
+        got = np.bincount(owner, weights=w[ids], minlength=len(counts)) if len(ids) else np.zeros(len(counts))
+        overlaps.append(got / total if total > 0 else got * 0.0)
+    overlaps = np.array(overlaps)
     best = max((h.score for h in hits), default=0.0) or 1.0
     best_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
-    found, feats, vecs = [], [], []
-    for rank, hit in enumerate(hits[:n_passages]):
-        pi = index.position[hit.passage.passage_id]
-        for order, text, vec, stems, (log_words, opens, position) in _units(index, pi):
-            sims, overlaps = qs @ vec, [_overlap(w, stems) for w in weights]
-            found.append((pi, order, text, stems))
-            feats.append((float(sims.max()), float(sims[0]), max(overlaps), overlaps[0], float(rank), float(hit.dense),
-                          hit.score / best, hit.lexical / best_lexical, log_words, opens, position))
-            vecs.append(vec)
-    if not found:
-        return [], np.zeros((0, len(FEATURES))), np.zeros((0, qs.shape[1]), dtype=np.float32)
-    return found, np.array(feats), np.stack(vecs) * qs.mean(axis=0)
+    per_hit = np.array([(rank, h.dense, h.score / best, h.lexical / best_lexical) for rank, (_, h) in enumerate(top)], dtype=np.float64)
+    matrix = np.column_stack([sims.max(axis=0), sims[0], overlaps.max(axis=0), overlaps[0],
+                              np.repeat(per_hit, sizes, axis=0), np.vstack([b.static for b in blocks])])
+    found = [(pi, o, t, st) for (pi, _), b in zip(top, blocks) for o, t, st in zip(b.orders, b.texts, b.stems)]
+    return found, matrix, vecs * qs.mean(axis=0)
 
 
 def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int,
@@ -157,9 +202,9 @@ def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndar
     found, matrix, agreement = candidates(index, hits, query_vecs, query_stems, n_passages)
     if not found:
         return []
-    ranks = (ranker or HAND_SET).scores(matrix, agreement)
-    units = [Unit(pi, order, text, float(score), float(f[0]), stems, float(r), tuple(float(x) for x in f))
-             for (pi, order, text, stems), f, score, r in zip(found, matrix, HAND_SET.scores(matrix), ranks)]
+    ranks = (ranker or HAND_SET).scores(matrix, agreement).tolist()
+    units = [Unit(pi, order, text, score, f[0], stems, r, tuple(f))
+             for (pi, order, text, stems), f, score, r in zip(found, matrix.tolist(), HAND_SET.scores(matrix).tolist(), ranks)]
     return sorted(units, key=lambda u: (-u.rank, u.order))
 
 

@@ -148,3 +148,15 @@ def test_reordered_ranks_count_where_the_relevant_passage_lands():
     nowhere = (matrix, None, np.array([0, 1, 2, 2]), np.zeros(4, dtype=bool))
     assert reordered_ranks(ranker, nowhere) == (0, 0)  # no relevant hit: counted as a miss
     assert _recall_mrr([3, 1, 0, 4]) == (0.5, pytest.approx((1 / 3 + 1 + 0 + 1 / 4) / 4))
+
+
+def test_overlap_scored_as_arrays_matches_the_set_definition(index, encoder):
+    """The vectorised overlap feature equals the IDF-weighted share of the question's stems that
+    each unit contains, computed from the sets one unit at a time."""
+    from app.compose import _overlap, _weights
+
+    for q in ("does glutamate help neurons", "how is esketamine given as a spray", "zzz"):
+        units = _units(index, encoder, q)
+        w = _weights(set(tokenize(q)), index.idf)
+        for u in units:
+            assert u.features[FEATURES.index("overlap")] == pytest.approx(_overlap(w, u.stems))
