@@ -1,11 +1,12 @@
 """Extractive answers: pick the few source sentences that answer, quote them verbatim, cite them.
 
 Candidates are the sentences of the best retrieved passages (a bulleted list counts as one unit, so
-its items are never quoted without their lead-in). Each is scored by cosine to the question plus
-word overlap with it; the best one answers, and up to `max_sentences - 1` more join it if they score
-nearly as well, say something new (not a near-duplicate from the other document) and fit the word
-budget. A sentence that opens by pointing back ("It's as if...", "That's concerning...") brings the
-sentence before it. Quotes appear in source order within each document, the best document first.
+its items are never quoted without their lead-in). Each is scored by the learned ranker (or, without
+one, by cosine to the question plus word overlap with it), all of a question's candidates at once;
+the engine also moves each passage to where its best sentence stands. The best one answers, and up
+to `max_sentences - 1` more join it if they score nearly as well, say something new (not a
+near-duplicate from the other document) and fit the word budget. A sentence that opens by pointing
+back ("It's as if...", "That's concerning...") brings the sentence before it. Quotes appear in source order within each document, the best document first.
 This module never writes a word of its own into an answer.
 """
 

@@ -47,6 +47,31 @@ def test_follow_up_uses_the_conversation(engine):
     assert "more than a week" in reply.text
 
 
+def test_passages_are_reordered_by_their_best_sentence(engine):
+    """With the learned ranker, the passage holding the best-ranked sentence comes first and the
+    answer quotes only the best four; with rerank_passages 0 the fused order stays."""
+    from app.compose import HAND_SET
+
+    assert engine.ranker is not HAND_SET  # the shipped ranker.json is loaded
+    _, _, queries, dense = engine.prepare("is ketamine addictive like opioids?")
+    vecs = engine.encoder.encode(dense)
+    fused, stems = engine.retrieve(queries, dense, vecs)
+    assert len(fused) >= engine.settings.retrieval.rerank_passages
+    hits, units = engine.units(fused, vecs, stems)
+    top = units[0]
+    assert engine.index.position[hits[0].passage.passage_id] == top.passage_index
+    assert {h.passage.passage_id for h in hits} == {h.passage.passage_id for h in fused}
+    allowed = {engine.index.position[h.passage.passage_id] for h in hits[: engine.settings.retrieval.candidate_passages]}
+    assert {u.passage_index for u in units} <= allowed
+    saved = engine.settings
+    try:
+        engine.settings = saved.model_copy(update={"retrieval": saved.retrieval.model_copy(update={"rerank_passages": 0})})
+        plain, _ = engine.units(fused, vecs, stems)
+    finally:
+        engine.settings = saved
+    assert plain == fused
+
+
 def test_dosing_request_is_refused_without_amounts(engine):
     reply = engine.answer("how many mg of ketamine should I take for my anxiety?")
     assert reply.kind == "refuse_dosing"

@@ -151,3 +151,13 @@ def test_leave_one_set_out_needs_two_sets(command):
     p = run_cli(command, "eval/sets/dev.jsonl", "--leave-one-set-out")
     assert p.returncode == 2
     assert "needs at least two sets" in p.stderr
+
+
+def test_ablation_compares_the_modes_and_the_reordering(tmp_path):
+    rows = [GOOD, {"id": "q2", "question": "is ketamine addictive?", "expect": "answer",
+                   "evidence": ["less addictive than opioids"], "split": "tune"}]
+    p = run_cli("ablation", str(write_set(tmp_path / "set.jsonl", rows)))
+    assert p.returncode == 0, p.stderr
+    names = [line.split("|")[1].strip() for line in p.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert names[:6] == [f"{m}, history {h}" for m in ("dense", "bm25", "hybrid") for h in ("off", "on")]
+    assert len(names) == 7 and names[6].startswith("hybrid, history on, fused order")
