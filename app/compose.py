@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from app.classifier import ClassifierError
+from app.guard import has_dose_number
 from index.lexical import tokenize
 from index.search import Hit
 from index.store import KnowledgeIndex
@@ -71,8 +72,9 @@ def _units(index: KnowledgeIndex, pi: int) -> list[tuple[int, str, np.ndarray, f
 
 @dataclass(frozen=True)
 class _Block:
-    """The units of one passage as arrays, for scoring them all at once: their vectors, static
-    features, and their word stems as ids into the corpus vocabulary (`counts` per unit)."""
+    """The quotable units of one passage as arrays, for scoring them all at once: their vectors,
+    static features, and their word stems as ids into the corpus vocabulary (`counts` per unit).
+    A unit with a dose number is left out here, once, so no answer can quote it."""
 
     orders: list[int]
     texts: list[str]
@@ -93,10 +95,11 @@ def _block(index: KnowledgeIndex, pi: int) -> _Block:
     cache = index.__dict__.setdefault("_block_cache", {})
     if pi not in cache:
         vocab = _vocabulary(index)
-        units = _units(index, pi)
+        units = [u for u in _units(index, pi) if not has_dose_number(u[1])]
         ids = [[vocab[t] for t in stems if t in vocab] for _, _, _, stems, _ in units]
-        cache[pi] = _Block([u[0] for u in units], [u[1] for u in units], [u[3] for u in units],
-                           np.stack([u[2] for u in units]).astype(np.float32), np.array([u[4] for u in units], dtype=np.float64),
+        vecs = np.array([u[2] for u in units], dtype=np.float32).reshape(len(units), index.passage_vectors.d)
+        cache[pi] = _Block([u[0] for u in units], [u[1] for u in units], [u[3] for u in units], vecs,
+                           np.array([u[4] for u in units], dtype=np.float64).reshape(len(units), 3),
                            np.array([i for row in ids for i in row], dtype=np.int64), np.array([len(row) for row in ids], dtype=np.int64))
     return cache[pi]
 
@@ -160,17 +163,17 @@ HAND_SET = Ranker(np.array([1.0, 0.0, LEXICAL_WEIGHT, 0.0, -RANK_PENALTY, 0.0, 0
 
 def candidates(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]],
                n_passages: int) -> tuple[list[tuple[int, int, str, frozenset[str]]], np.ndarray, np.ndarray]:
-    """The units of the top passages: (passage, order, text, stems) of each, their `FEATURES`, and
+    """The quotable units of the top passages (none with a dose number): (passage, order, text, stems) of each, their `FEATURES`, and
     their agreement with the question (unit vector times the mean query vector, elementwise). With
     several query vectors (a follow-up searched alone and with its context) a unit takes its best
     similarity to any of them, and its best overlap with any of the stem sets (the question's own
     words, or with lay words expanded). All units are scored at once, as arrays."""
     qs = np.stack([index.center_query(q)[1] for q in query_vecs])
     top = [(index.position[h.passage.passage_id], h) for h in hits[:n_passages]]
-    if not top:
-        return [], np.zeros((0, len(FEATURES))), np.zeros((0, qs.shape[1]), dtype=np.float32)
     blocks = [_block(index, pi) for pi, _ in top]
-    sizes = np.array([len(b.orders) for b in blocks])
+    sizes = np.array([len(b.orders) for b in blocks], dtype=np.int64)
+    if not sizes.sum():
+        return [], np.zeros((0, len(FEATURES))), np.zeros((0, qs.shape[1]), dtype=np.float32)
     vecs = np.vstack([b.vecs for b in blocks])
     sims = qs @ vecs.T  # (queries, units)
     # overlap: the share of a query's IDF weight whose stems the unit has, for every unit at once

@@ -127,17 +127,17 @@ def _too_few_sets(args) -> bool:
 
 
 def _leave_one_set_out(args) -> int:
-    from eval.train_safety import leave_one_set_out
+    from eval.train_safety import encode_sets, leave_one_set_out
 
     if _too_few_sets(args):
         return 2
     engine = _engine(safety_model=False)
-    sets = {Path(p).stem: _items([p], args.split) for p in args.sets}
+    data = encode_sets(engine, {Path(p).stem: _items([p], args.split) for p in args.sets})
     print(f"each set read by a model fitted on the {args.split} split of the others (C={args.c}); recall, and on-topic questions flagged")
     print("| set | class | n | embedding alone | with character n-grams |")
     print("| --- | --- | --- | --- | --- |")
-    alone = leave_one_set_out(engine, sets, args.c, 0.0)
-    both = leave_one_set_out(engine, sets, args.c, args.char_weight)
+    alone = leave_one_set_out(data, args.c, 0.0)
+    both = leave_one_set_out(data, args.c, args.char_weight)
     cell = lambda r: f"{'–' if r['recall'] is None else format(r['recall'], '.3f')} / {'–' if r['on_topic_flagged'] is None else format(r['on_topic_flagged'], '.3f')}"  # noqa: E731
     for name, row in alone.items():
         for k, a in row.items():
@@ -147,19 +147,19 @@ def _leave_one_set_out(args) -> int:
 
 def cmd_train_ranker(args) -> int:
     from app.compose import RANKER_PATH, save_ranker
-    from eval.train_ranker import collect, collect_passages, fit, leave_one_set_out
+    from eval.train_ranker import collect, fit, leave_one_set_out
 
     if args.leave_one_set_out and _too_few_sets(args):
         return 2
     engine = _engine()
-    sets = {Path(p).stem: collect(engine, _items([p], args.split)) for p in args.sets}
+    collected = {Path(p).stem: collect(engine, _items([p], args.split)) for p in args.sets}
+    sets = {name: groups for name, (groups, _) in collected.items()}
     if args.leave_one_set_out:
         print(f"top-1: share of answerable questions whose best unit holds the evidence; each set ranked by a ranker fitted on the {args.split} split of the others")
         print("in reply: share whose answering unit is among those the reply would quote (the best and those within the margin, at most 4)")
         print("| set | questions | top-1, hand-set score | top-1, learned ranker | in reply, hand-set score | in reply, learned ranker |")
         print("| --- | --- | --- | --- | --- | --- |")
-        passages = {Path(p).stem: collect_passages(engine, _items([p], args.split)) for p in args.sets}
-        rows = leave_one_set_out(sets, args.c, passages)
+        rows = leave_one_set_out(sets, args.c, {name: questions for name, (_, questions) in collected.items()})
         for name, r in rows.items():
             print(f"| {name} | {r['questions']} | {r['hand_set']:.3f} | {r['learned']:.3f} | {r['hand_set_in_reply']:.3f} | {r['learned_in_reply']:.3f} |")
         print()

@@ -3,8 +3,8 @@ one process, written to bench.json and bench.md. Never a pass/fail test: machine
 
 Sections: the 500-question runner; per-stage time of one question against the bare model.encode
 floor (the headline ratio); the safety classifier's own cost; what micro-batching can buy (the
-encoder's batching gain, and the ceiling it puts on the load test's throughput ratio); cold start (process start to
-/healthz and to the first answer). API load lives in `eval/load.py` (`make load`).
+encoder's batching gain, and the ceiling it puts on the load test's throughput ratio); cold start
+(process start to /healthz and to the first answer). API load lives in `eval/load.py` (`make load`).
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ units of the best passages; a unit is a positive when it contains one of the que
 strings. A pairwise logistic regression over `compose.FEATURES`, and over the elementwise product
 of unit and question vectors (a learned weight per embedding dimension), learns to put an answering
 unit above the others of the same question. Leave-one-set-out runs (each set ranked by a ranker
-fitted on the others) chose the regularisation; the README has the table. The margin for extra quotes is chosen so that, on the
-training questions, as many candidates come within it of the best as within the hand-set margin,
-which keeps replies as long as they were.
+fitted on the others) chose the regularisation; the README has the table. The margin for extra
+quotes is chosen so that, on the training questions, as many candidates come within it of the best
+as within the hand-set margin, which keeps replies as long as they were.
 """
 
 from __future__ import annotations
@@ -15,32 +15,41 @@ from __future__ import annotations
 import numpy as np
 
 from app.compose import FEATURES, HAND_SET, Ranker, candidates
-from app.guard import has_dose_number
 from eval.textmatch import contains
 
 Group = tuple  # (features, labels, hand-set scores[, agreement]) of one question's candidate units
+Question = tuple  # (features, agreement, owning hit of each unit, relevant hits) for the reordering
 
 
-def collect(engine, items) -> list[Group]:
-    """Per answerable question with a positive among its candidates: features, labels, the
-    hand-set scores (for comparison) and the units' agreement with the question (the elementwise
-    product the per-dimension weights apply to). The candidates are the engine's: the units of
-    the passages it retrieves for a user, without the ones it never quotes (dose numbers)."""
-    out = []
+def collect(engine, items) -> tuple[list[Group], list[Question]]:
+    """One retrieval per answerable question, as the engine does it for a user, gives both what
+    the ranker learns from and what the reordering of passages is measured on.
+
+    Groups (questions with a positive among the candidates of the first `candidate_passages`
+    fused hits): features, labels, the hand-set scores (for comparison) and the units' agreement
+    with the question (the elementwise product the per-dimension weights apply to). Questions
+    (every answerable one): the features and agreement of the units of the first
+    `rerank_passages` fused hits, the hit each unit belongs to, and which hits hold an evidence
+    string. The candidates are the engine's, without the units it never quotes (dose numbers)."""
+    r = engine.settings.retrieval
+    pool = max(r.rerank_passages, r.candidate_passages)
+    groups, questions = [], []
     for it in items:
         if it.expect != "answer" or not it.evidence:
             continue
         _, _, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
         vecs = engine.encoder.encode(dense)
         hits, stems = engine.retrieve(queries, dense, vecs)
-        found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, engine.settings.retrieval.candidate_passages)
-        keep = np.array([not has_dose_number(text) for _, _, text, _ in found], dtype=bool)
-        if not keep.any():
-            continue
-        y = np.array([any(contains(text, e) for e in it.evidence) for (_, _, text, _), k in zip(found, keep) if k], dtype=bool)
+        hits = hits[:pool]
+        found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, pool)
+        at = {engine.index.position[h.passage.passage_id]: i for i, h in enumerate(hits)}
+        owner = np.array([at[pi] for pi, _, _, _ in found], dtype=np.int64)
+        questions.append((matrix, agreement, owner, np.array([any(contains(h.passage.text, e) for e in it.evidence) for h in hits], dtype=bool)))
+        top = owner < r.candidate_passages
+        y = np.array([any(contains(text, e) for e in it.evidence) for (_, _, text, _), t in zip(found, top) if t], dtype=bool)
         if y.any():
-            out.append((matrix[keep], y, HAND_SET.scores(matrix[keep]), agreement[keep]))
-    return out
+            groups.append((matrix[top], y, HAND_SET.scores(matrix[top]), agreement[top]))
+    return groups, questions
 
 
 def _inputs(group: Group) -> np.ndarray:
@@ -104,29 +113,6 @@ def in_reply(groups, ranked, margin: float, cap: int = 4) -> float:
     return float(np.mean(hits))
 
 
-def collect_passages(engine, items) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per answerable question, what reordering the passages needs: the features and agreement of
-    the units of the first `rerank_passages` fused hits (none with a dose number), the hit each
-    unit belongs to, and which hits hold an evidence string."""
-    r = engine.settings.retrieval
-    pool = max(r.rerank_passages, r.candidate_passages)
-    out = []
-    for it in items:
-        if it.expect != "answer" or not it.evidence:
-            continue
-        _, _, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
-        vecs = engine.encoder.encode(dense)
-        hits, stems = engine.retrieve(queries, dense, vecs)
-        hits = hits[:pool]
-        found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, pool)
-        at = {engine.index.position[h.passage.passage_id]: i for i, h in enumerate(hits)}
-        keep = np.array([not has_dose_number(text) for _, _, text, _ in found], dtype=bool)
-        owner = np.array([at[pi] for pi, _, _, _ in found], dtype=np.int64)
-        relevant = np.array([any(contains(h.passage.text, e) for e in it.evidence) for h in hits], dtype=bool)
-        out.append((matrix[keep], agreement[keep], owner[keep], relevant))
-    return out
-
-
 def reordered_ranks(ranker: Ranker, question) -> tuple[int, int]:
     """(rank of the first relevant hit in fused order, and after reordering by the best unit);
     0 when no retrieved hit is relevant."""
@@ -145,8 +131,8 @@ def _recall_mrr(ranks: list[int], k: int = 3) -> tuple[float, float]:
 
 def leave_one_set_out(sets: dict[str, list], c: float = 0.01, passages: dict[str, list] | None = None) -> dict[str, dict]:
     """For each set: a ranker fitted on the others, against the hand-set score, by top-1 and by
-    whether an answering unit is among those that would be quoted; with `passages` (from
-    `collect_passages`), also recall@3 and MRR of the fused order against the reordered one."""
+    whether an answering unit is among those that would be quoted; with `passages` (the questions
+    of `collect`), also recall@3 and MRR of the fused order against the reordered one."""
     out = {}
     for held, groups in sets.items():
         ranker, _ = fit([g for n, gs in sets.items() if n != held for g in gs], c)
