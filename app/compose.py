@@ -22,6 +22,7 @@ import numpy as np
 
 from app.classifier import ClassifierError
 from app.guard import has_dose_number
+from app.query import fold
 from index.lexical import tokenize
 from index.search import Hit
 from index.store import KnowledgeIndex
@@ -37,7 +38,9 @@ _POINTS_BACK = re.compile(
 
 # What the sentence ranker reads about a candidate unit (see `Ranker`).
 FEATURES = ("similarity", "message_similarity", "overlap", "message_overlap", "passage_rank", "passage_similarity",
-            "passage_score", "passage_lexical", "log_words", "opens_passage", "position")
+            "passage_score", "passage_lexical", "log_words", "opens_passage", "position",
+            # a follow-up's conversation: the unit was quoted in the previous reply, its passage was, or a neighbour was
+            "said_before", "passage_said", "beside_said")
 
 
 @dataclass(frozen=True)
@@ -158,16 +161,49 @@ class Ranker:
 
 # Similarity plus overlap of the question's informative words, a little less for lower passages:
 # the confidence the abstention thresholds are calibrated on, and the order when nothing is learned.
-HAND_SET = Ranker(np.array([1.0, 0.0, LEXICAL_WEIGHT, 0.0, -RANK_PENALTY, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), 0.0, EXTRA_MARGIN)
+HAND_SET = Ranker(np.array([1.0, 0.0, LEXICAL_WEIGHT, 0.0, -RANK_PENALTY] + [0.0] * (len(FEATURES) - 5)), 0.0, EXTRA_MARGIN)
+
+
+def quoted_units(index: KnowledgeIndex, reply: str) -> frozenset[int]:
+    """The corpus orders of the units a reply quotes (the previous assistant turn of a follow-up):
+    a unit counts when its text, or its first 80 characters for a long one, appears in the reply
+    after both are folded, so "One source says ..." and the reply's own "[1]" markers do not matter."""
+    folded = fold(reply)
+    if not folded:
+        return frozenset()
+    if "_folded_units" not in index.__dict__:
+        index.__dict__["_folded_units"] = [(o, fold(t)[:80]) for pi in range(len(index.passages)) for o, t, *_ in _units(index, pi)]
+    return frozenset(o for o, t in index.__dict__["_folded_units"] if len(t) >= 20 and t in folded)
+
+
+def around_said(index: KnowledgeIndex, said: frozenset[int]) -> tuple[set[int], set[int]]:
+    """(the passages holding the units `said`, the passages beside them in the same document)."""
+    starts = index.first_sentence
+    quoted = {int(np.searchsorted(starts, o, side="right")) - 1 for o in said}
+    docs = [p.doc_id for p in index.passages]
+    beside = {n for q in quoted for n in (q - 1, q + 1) if 0 <= n < len(docs) and docs[n] == docs[q]} - quoted
+    return quoted, beside
+
+
+def _context(index: KnowledgeIndex, said: frozenset[int], top: list[int], blocks: list[_Block]) -> np.ndarray:
+    """Per unit: quoted in the previous reply; its passage quoted; a passage beside a quoted one in
+    the same document (the study's next paragraph, the reason after the claim)."""
+    rows = sum(len(b.orders) for b in blocks)
+    if not said:
+        return np.zeros((rows, 3))
+    quoted, beside = around_said(index, said)
+    return np.array([(float(o in said), float(pi in quoted), float(pi in beside)) for pi, b in zip(top, blocks) for o in b.orders],
+                    dtype=np.float64).reshape(rows, 3)
 
 
 def candidates(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]],
-               n_passages: int) -> tuple[list[tuple[int, int, str, frozenset[str]]], np.ndarray, np.ndarray]:
+               n_passages: int, said: frozenset[int] = frozenset()) -> tuple[list[tuple[int, int, str, frozenset[str]]], np.ndarray, np.ndarray]:
     """The quotable units of the top passages (none with a dose number): (passage, order, text, stems) of each, their `FEATURES`, and
     their agreement with the question (unit vector times the mean query vector, elementwise). With
     several query vectors (a follow-up searched alone and with its context) a unit takes its best
     similarity to any of them, and its best overlap with any of the stem sets (the question's own
-    words, or with lay words expanded). All units are scored at once, as arrays."""
+    words, or with lay words expanded). `said`: the units the previous reply quoted, for a
+    follow-up (`quoted_units`). All units are scored at once, as arrays."""
     qs = np.stack([index.center_query(q)[1] for q in query_vecs])
     top = [(index.position[h.passage.passage_id], h) for h in hits[:n_passages]]
     blocks = [_block(index, pi) for pi, _ in top]
@@ -194,16 +230,17 @@ def candidates(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarr
     best_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
     per_hit = np.array([(rank, h.dense, h.score / best, h.lexical / best_lexical) for rank, (_, h) in enumerate(top)], dtype=np.float64)
     matrix = np.column_stack([sims.max(axis=0), sims[0], overlaps.max(axis=0), overlaps[0],
-                              np.repeat(per_hit, sizes, axis=0), np.vstack([b.static for b in blocks])])
+                              np.repeat(per_hit, sizes, axis=0), np.vstack([b.static for b in blocks]),
+                              _context(index, said, [pi for pi, _ in top], blocks)])
     found = [(pi, o, t, st) for (pi, _), b in zip(top, blocks) for o, t, st in zip(b.orders, b.texts, b.stems)]
     return found, matrix, vecs * qs.mean(axis=0)
 
 
 def score_units(index: KnowledgeIndex, hits: list[Hit], query_vecs: list[np.ndarray], query_stems: list[set[str]], n_passages: int,
-                ranker: Ranker | None = None) -> list[Unit]:
+                ranker: Ranker | None = None, said: frozenset[int] = frozenset()) -> list[Unit]:
     """Score every unit of the top passages (see `candidates`). `score` is the hand-set score, the
     confidence; `rank` the ranker's (the hand-set one without), which orders them."""
-    found, matrix, agreement = candidates(index, hits, query_vecs, query_stems, n_passages)
+    found, matrix, agreement = candidates(index, hits, query_vecs, query_stems, n_passages, said)
     if not found:
         return []
     ranks = (ranker or HAND_SET).scores(matrix, agreement).tolist()

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.classifier import SafetyModel, load_coverage, load_model
-from app.compose import HAND_SET, Ranker, by_best_unit, load_ranker, score_units, select
+from app.compose import HAND_SET, Ranker, around_said, by_best_unit, load_ranker, quoted_units, score_units, select
 from app.coverage import coverage_gaps
 from app.guard import mask_dose_numbers
 from app.policy import classify
@@ -132,29 +132,50 @@ class Engine:
         queries = self._queries(text, turns, bool(turns) and is_followup(text, self.topic_words))
         return text, turns, queries, [self.dense_text(q) for q in queries]
 
-    def retrieve(self, queries: list[str], dense: list[str], vecs) -> tuple[list, list[set[str]]]:
+    def said_before(self, turns: list[dict], queries: list[str]) -> frozenset[int]:
+        """For a follow-up (searched with its context), the units the previous reply quoted: the
+        ranker reads them, so "was there a follow-up?" can look beside the study just quoted, and
+        an answer need not repeat what was just said. A new question ignores them."""
+        if len(queries) < 2 or not self.settings.retrieval.read_previous_reply:
+            return frozenset()
+        reply = next((t["content"] for t in reversed(turns) if t["role"] == "assistant"), "")
+        return quoted_units(self.index, reply)
+
+    def retrieve(self, queries: list[str], dense: list[str], vecs, said: frozenset[int] = frozenset()) -> tuple[list, list[set[str]]]:
         """The passages for the queries (a follow-up's two searches fused), and the stem sets the
-        sentence scores compare against."""
+        sentence scores compare against. A follow-up that quoted something searches deeper, so
+        the passages around what was said can join the ones the ranker reads (`rerank_pool`)."""
         r = self.settings.retrieval
-        k = max(r.top_k, r.candidate_passages, r.rerank_passages)
+        k = max(r.top_k, r.candidate_passages, r.rerank_passages) + (r.rerank_passages if said else 0)
         runs = [self._search(q, d, v, k) for q, d, v in zip(queries, dense, vecs)]
         hits = runs[0][0] if len(runs) == 1 else fuse([h for h, _ in runs], k=k)
         return hits, [s for _, sets in runs for s in sets]
 
-    def units(self, hits, vecs, stems) -> tuple[list, list]:
+    def rerank_pool(self, hits: list, said: frozenset[int] = frozenset()) -> list:
+        """The hits the ranker reads: the first `rerank_passages`, and for a follow-up also the
+        passages the previous reply quoted and those beside them, wherever they were ranked."""
+        n = self.settings.retrieval.rerank_passages
+        if not said:
+            return list(hits[:n])
+        quoted, beside = around_said(self.index, said)
+        return list(hits[:n]) + [h for h in hits[n:] if self.index.position[h.passage.passage_id] in quoted | beside]
+
+    def units(self, hits, vecs, stems, said: frozenset[int] = frozenset()) -> tuple[list, list]:
         """The hits, reordered by their best sentence when a learned ranker reads them, and the
         quotable units of the best passages, best first (none carries a dose number).
 
-        The ranker scores the sentences of the first `rerank_passages` fused hits, and each passage
-        moves to where its best sentence stands: leave-one-set-out on the fourteen sets' tune
-        splits, recall@3 0.928 -> 0.953 and MRR 0.827 -> 0.881 (README: Retrieval)."""
+        The ranker scores the sentences of the first `rerank_passages` fused hits (and, for a
+        follow-up, of the passages around what was said), and each passage moves to where its best
+        sentence stands: leave-one-set-out on the fourteen sets' tune splits, recall@3 0.928 ->
+        0.953 and MRR 0.827 -> 0.881 (README: Retrieval)."""
         r = self.settings.retrieval
         reorder = self.ranker is not HAND_SET and r.rerank_passages > r.candidate_passages
-        units = score_units(self.index, hits, list(vecs), stems, r.rerank_passages if reorder else r.candidate_passages, self.ranker)
         if not reorder:
-            return hits, units
-        pool = min(len(hits), r.rerank_passages)
-        hits = by_best_unit(self.index, hits[:pool], units) + list(hits[pool:])
+            return hits, score_units(self.index, hits, list(vecs), stems, r.candidate_passages, self.ranker, said)
+        pool = self.rerank_pool(hits, said)
+        units = score_units(self.index, pool, list(vecs), stems, len(pool), self.ranker, said)
+        inside = {h.passage.passage_id for h in pool}
+        hits = by_best_unit(self.index, pool, units) + [h for h in hits if h.passage.passage_id not in inside]
         best = {self.index.position[h.passage.passage_id] for h in hits[: r.candidate_passages]}
         return hits, [u for u in units if u.passage_index in best]
 
@@ -184,7 +205,8 @@ class Engine:
             body = getattr(self.templates, decision.kind)
             return self._finish(Reply(decision.kind, body, reason=decision.reason), t0, timings)
 
-        hits, stems = self.retrieve(queries, dense, vecs)
+        said = self.said_before(turns, queries)
+        hits, stems = self.retrieve(queries, dense, vecs, said)
         query = queries[-1]
         t = lap("retrieve", t)
         best_dense = max((h.dense for h in hits[: max(r.top_k, r.candidate_passages)]), default=0.0)  # as calibrated
@@ -193,7 +215,7 @@ class Engine:
             reply = Reply("out_of_scope", self.templates.out_of_scope, hits=tuple(hits[: r.top_k]), query=query,
                           reason=f"no on-topic words and nothing in the sources is close (best similarity {best_dense:.2f})", **signals)
             return self._finish(reply, t0, timings)
-        hits, units = self.units(hits, vecs, stems)
+        hits, units = self.units(hits, vecs, stems, said)
         best = units[0] if units else None
         sim = max((u.score for u in units), default=0.0)  # similarity plus overlap of the question's informative words
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))

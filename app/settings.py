@@ -90,6 +90,8 @@ class Retrieval(_Strict):
     max_answer_words: int = Field(120, ge=20, le=400)
     mode: str = Field("hybrid", pattern=r"^(dense|bm25|hybrid)$")
     use_history: bool = True
+    # a follow-up's ranker reads which sentences the previous reply quoted (and searches around them)
+    read_previous_reply: bool = True
 
 
 class Settings(_Strict):

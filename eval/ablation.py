@@ -1,7 +1,8 @@
 """`python -m eval ablation SET.jsonl [--split S]`: retrieval modes with and without history handling.
 
 Runs the set in-process once per configuration (dense, BM25, hybrid; follow-up history on or off;
-and the default without reordering passages by their best sentence) with the same engine otherwise,
+the default without reordering passages by their best sentence, and without reading what the
+previous reply quoted) with the same engine otherwise,
 and prints a Markdown table of the retrieval and answer metrics.
 """
 
@@ -16,11 +17,13 @@ METRICS = ["retrieval_recall@1", "retrieval_recall@3", "mrr", "grounded_answer_r
 
 
 # (name, retrieval settings): every mode with history off and on, and the default without the
-# reordering of passages by their best sentence
+# reordering of passages by their best sentence, and without reading the previous reply
 CONFIGS = [(f"{mode}, history {'on' if history else 'off'}", {"mode": mode, "use_history": history})
            for mode in ("dense", "bm25", "hybrid") for history in (False, True)]
 CONFIGS.append(("hybrid, history on, fused order (passages not reordered by their best sentence)",
                 {"mode": "hybrid", "use_history": True, "rerank_passages": 0}))
+CONFIGS.append(("hybrid, history on, previous reply not read (follow-ups ranked without what it quoted)",
+                {"mode": "hybrid", "use_history": True, "read_previous_reply": False}))
 
 
 def ablation(engine, items) -> list[tuple[str, dict]]:

@@ -28,20 +28,20 @@ def collect(engine, items) -> tuple[list[Group], list[Question]]:
     Groups (questions with a positive among the candidates of the first `candidate_passages`
     fused hits): features, labels, the hand-set scores (for comparison) and the units' agreement
     with the question (the elementwise product the per-dimension weights apply to). Questions
-    (every answerable one): the features and agreement of the units of the first
-    `rerank_passages` fused hits, the hit each unit belongs to, and which hits hold an evidence
-    string. The candidates are the engine's, without the units it never quotes (dose numbers)."""
+    (every answerable one): the features and agreement of the units of the hits the engine's
+    ranker reads (`Engine.rerank_pool`), the hit each unit belongs to, and which hits hold an
+    evidence string. The candidates are the engine's, without the units it never quotes (dose numbers)."""
     r = engine.settings.retrieval
-    pool = max(r.rerank_passages, r.candidate_passages)
     groups, questions = [], []
     for it in items:
         if it.expect != "answer" or not it.evidence:
             continue
-        _, _, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
+        _, turns, queries, dense = engine.prepare(it.question, [t.model_dump() for t in it.history])
         vecs = engine.encoder.encode(dense)
-        hits, stems = engine.retrieve(queries, dense, vecs)
-        hits = hits[:pool]
-        found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, pool)
+        said = engine.said_before(turns, queries)
+        hits, stems = engine.retrieve(queries, dense, vecs, said)
+        hits = engine.rerank_pool(hits, said) if r.rerank_passages > r.candidate_passages else hits[: r.candidate_passages]
+        found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, len(hits), said)
         at = {engine.index.position[h.passage.passage_id]: i for i, h in enumerate(hits)}
         owner = np.array([at[pi] for pi, _, _, _ in found], dtype=np.int64)
         questions.append((matrix, agreement, owner, np.array([any(contains(h.passage.text, e) for e in it.evidence) for h in hits], dtype=bool)))

@@ -47,6 +47,38 @@ def test_follow_up_uses_the_conversation(engine):
     assert "more than a week" in reply.text
 
 
+def test_a_follow_up_is_read_against_what_the_previous_reply_quoted(engine):
+    """The previous reply, as the engine wrote it (markers, paragraph breaks), is traced back to
+    exactly the units it quoted; the follow-up's pool also holds those passages and their
+    neighbours, and it gets a reply of its own. A self-contained new question ignores it."""
+    from app.compose import _units, around_said
+
+    first = engine.answer("what are the side effects of ketamine?")
+    assert first.kind == "answer"
+    history = [{"role": "user", "content": "what are the side effects of ketamine?"}, {"role": "assistant", "content": first.text}]
+    _, turns, queries, dense = engine.prepare("and do they go away?", history)
+    said = engine.said_before(turns, queries)
+    by_order = {o: t for pi in range(len(engine.index.passages)) for o, t, *_ in _units(engine.index, pi)}
+    assert {by_order[o] for o in said} == {q for c in first.citations for q in c.quotes}
+    vecs = engine.encoder.encode(dense)
+    hits, _ = engine.retrieve(queries, dense, vecs, said)
+    quoted, beside = around_said(engine.index, said)
+    found = {engine.index.position[h.passage.passage_id] for h in hits}
+    pool = {engine.index.position[h.passage.passage_id] for h in engine.rerank_pool(hits, said)}
+    assert len(hits) > engine.settings.retrieval.rerank_passages  # searched deeper than a new question
+    assert quoted & found and (quoted | beside) & found <= pool  # wherever retrieval ranked them, the ranker reads them
+    reply = engine.answer("and do they go away?", history)
+    assert reply.kind == "answer" and reply.text != first.text
+    saved = engine.settings
+    try:
+        engine.settings = saved.model_copy(update={"retrieval": saved.retrieval.model_copy(update={"read_previous_reply": False})})
+        assert engine.said_before(turns, queries) == frozenset()  # the switch turns it off
+    finally:
+        engine.settings = saved
+    _, turns, queries, _ = engine.prepare("Is ketamine approved by the FDA for depression?", history)
+    assert len(queries) == 1 and engine.said_before(turns, queries) == frozenset()
+
+
 def test_passages_are_reordered_by_their_best_sentence(engine):
     """With the learned ranker, the passage holding the best-ranked sentence comes first and the
     answer quotes only the best four; with rerank_passages 0 the fused order stays."""

@@ -160,4 +160,5 @@ def test_ablation_compares_the_modes_and_the_reordering(tmp_path):
     assert p.returncode == 0, p.stderr
     names = [line.split("|")[1].strip() for line in p.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert names[:6] == [f"{m}, history {h}" for m in ("dense", "bm25", "hybrid") for h in ("off", "on")]
-    assert len(names) == 7 and names[6].startswith("hybrid, history on, fused order")
+    assert len(names) == 8 and names[6].startswith("hybrid, history on, fused order")
+    assert names[7].startswith("hybrid, history on, previous reply not read")

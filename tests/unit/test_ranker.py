@@ -59,6 +59,47 @@ def test_features_are_what_they_say(index, encoder):
     assert max(u.features[FEATURES.index("overlap")] for u in units if "glutamate" in u.text.lower()) > 0
 
 
+def test_a_reply_is_traced_back_to_the_units_it_quoted(index):
+    """The previous reply is matched to the units it quoted, whatever wraps the quote ("One source
+    says", the "[1]" markers, curly quotes, line breaks); a paraphrase or an empty reply quotes none."""
+    from app.compose import _units, quoted_units
+
+    spray = next(pi for pi, p in enumerate(index.passages) if "nasal spray" in p.text)
+    first, second = [(o, t) for o, t, *_ in _units(index, spray)][:2]
+    reply = f'One source says \u201c{first[1]}\u201d [1]\n\n{second[1].upper()} [1]'
+    assert quoted_units(index, reply) == {first[0], second[0]}
+    assert quoted_units(index, "Esketamine is sprayed into the nose at a clinic.") == frozenset()
+    assert quoted_units(index, "") == frozenset()
+
+
+def test_conversation_features_mark_what_was_said_its_passage_and_its_neighbours(index, encoder):
+    from app.compose import _units
+
+    q = "does glutamate help neurons"
+    qvec = encoder.encode([q])[0]
+    hits = search(index, q, qvec, mode="hybrid", k=len(index.passages))
+    n = len(index.passages)
+    said_pi = 1
+    said = frozenset({_units(index, said_pi)[0][0]})
+    units = score_units(index, hits, [qvec], [set(tokenize(q))], n, None, said)
+    feats = {u.order: dict(zip(FEATURES, u.features)) for u in units}
+    for u in units:
+        f = feats[u.order]
+        assert f["said_before"] == float(u.order in said)
+        assert f["passage_said"] == float(u.passage_index == said_pi)
+        assert f["beside_said"] == float(abs(u.passage_index - said_pi) == 1)
+    assert {u.passage_index for u in units if feats[u.order]["beside_said"]} == {said_pi - 1, said_pi + 1}
+    # a new question (nothing said) reads zeros, and the hand-set score never reads these features
+    fresh = score_units(index, hits, [qvec], [set(tokenize(q))], n)
+    assert all(dict(zip(FEATURES, u.features))["passage_said"] == 0.0 for u in fresh)
+    assert [u.score for u in fresh] == [u.score for u in sorted(units, key=lambda u: [x.order for x in fresh].index(u.order))]
+    # a ranker that prefers the neighbours of what was said puts one of them first
+    nb = score_units(index, hits, [qvec], [set(tokenize(q))], n, _only("beside_said"), said)
+    assert nb[0].passage_index in (said_pi - 1, said_pi + 1)
+    not_again = score_units(index, hits, [qvec], [set(tokenize(q))], n, _only("said_before", -1.0), said)
+    assert not_again[-1].order in said
+
+
 def test_training_learns_which_feature_marks_the_answer():
     rng = np.random.default_rng(0)
     groups = []
