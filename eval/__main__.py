@@ -163,7 +163,8 @@ def cmd_train_ranker(args) -> int:
         for name, r in rows.items():
             print(f"| {name} | {r['questions']} | {r['hand_set']:.3f} | {r['learned']:.3f} | {r['hand_set_in_reply']:.3f} | {r['learned_in_reply']:.3f} |")
         print()
-        print(f"passages reordered by their best sentence (the first {engine.settings.retrieval.rerank_passages} fused hits), same rankers:")
+        print(f"passages reordered by their best sentence (the first {engine.settings.retrieval.rerank_passages} fused hits, and for a "
+              "follow-up those around what the previous reply quoted), same rankers:")
         print("| set | answerable | recall@3, fused order | recall@3, reordered | MRR, fused order | MRR, reordered |")
         print("| --- | --- | --- | --- | --- | --- |")
         for name, r in rows.items():
