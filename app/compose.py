@@ -178,11 +178,10 @@ def quoted_units(index: KnowledgeIndex, reply: str) -> frozenset[int]:
 
 def around_said(index: KnowledgeIndex, said: frozenset[int]) -> tuple[set[int], set[int]]:
     """(the passages holding the units `said`, the passages beside them in the same document)."""
-    starts = index.first_sentence
-    quoted = {int(np.searchsorted(starts, o, side="right")) - 1 for o in said}
-    docs = [p.doc_id for p in index.passages]
-    beside = {n for q in quoted for n in (q - 1, q + 1) if 0 <= n < len(docs) and docs[n] == docs[q]} - quoted
-    return quoted, beside
+    passages = index.passages
+    quoted = {int(np.searchsorted(index.first_sentence, o, side="right")) - 1 for o in said}
+    beside = {n for q in quoted for n in (q - 1, q + 1) if 0 <= n < len(passages) and passages[n].doc_id == passages[q].doc_id}
+    return quoted, beside - quoted
 
 
 def _context(index: KnowledgeIndex, said: frozenset[int], top: list[int], blocks: list[_Block]) -> np.ndarray:

@@ -153,12 +153,16 @@ class Engine:
 
     def rerank_pool(self, hits: list, said: frozenset[int] = frozenset()) -> list:
         """The hits the ranker reads: the first `rerank_passages`, and for a follow-up also the
-        passages the previous reply quoted and those beside them, wherever they were ranked."""
-        n = self.settings.retrieval.rerank_passages
+        passages the previous reply quoted and those beside them, wherever they were ranked. With
+        `rerank_passages` no more than `candidate_passages` (no reordering), the candidates alone."""
+        r = self.settings.retrieval
+        if r.rerank_passages <= r.candidate_passages:
+            return list(hits[: r.candidate_passages])
+        n = r.rerank_passages
         if not said:
             return list(hits[:n])
-        quoted, beside = around_said(self.index, said)
-        return list(hits[:n]) + [h for h in hits[n:] if self.index.position[h.passage.passage_id] in quoted | beside]
+        near = set().union(*around_said(self.index, said))
+        return list(hits[:n]) + [h for h in hits[n:] if self.index.position[h.passage.passage_id] in near]
 
     def units(self, hits, vecs, stems, said: frozenset[int] = frozenset()) -> tuple[list, list]:
         """The hits, reordered by their best sentence when a learned ranker reads them, and the

@@ -40,7 +40,7 @@ def collect(engine, items) -> tuple[list[Group], list[Question]]:
         vecs = engine.encoder.encode(dense)
         said = engine.said_before(turns, queries)
         hits, stems = engine.retrieve(queries, dense, vecs, said)
-        hits = engine.rerank_pool(hits, said) if r.rerank_passages > r.candidate_passages else hits[: r.candidate_passages]
+        hits = engine.rerank_pool(hits, said)
         found, matrix, agreement = candidates(engine.index, hits, list(vecs), stems, len(hits), said)
         at = {engine.index.position[h.passage.passage_id]: i for i, h in enumerate(hits)}
         owner = np.array([at[pi] for pi, _, _, _ in found], dtype=np.int64)
