@@ -127,21 +127,32 @@ def _too_few_sets(args) -> bool:
 
 
 def _leave_one_set_out(args) -> int:
-    from eval.train_safety import encode_sets, leave_one_set_out
+    from eval.train_safety import FLAGGED, encode_sets, leave_one_set_out, replies_with
 
     if _too_few_sets(args):
         return 2
     engine = _engine(safety_model=False)
-    data = encode_sets(engine, {Path(p).stem: _items([p], args.split) for p in args.sets})
+    sets = {Path(p).stem: _items([p], args.split) for p in args.sets}
+    data = encode_sets(engine, sets)
     print(f"each set read by a model fitted on the {args.split} split of the others (C={args.c}); recall, and on-topic questions flagged")
     print("| set | class | n | embedding alone | with character n-grams |")
     print("| --- | --- | --- | --- | --- |")
     alone = leave_one_set_out(data, args.c, 0.0)
-    both = leave_one_set_out(data, args.c, args.char_weight)
+    replies: dict[str, dict] = {}
+    both = leave_one_set_out(data, args.c, args.char_weight, engine.encoder.model_id,
+                             then=lambda held, model: replies.__setitem__(held, replies_with(engine, model, sets[held])))
     cell = lambda r: f"{'–' if r['recall'] is None else format(r['recall'], '.3f')} / {'–' if r['on_topic_flagged'] is None else format(r['on_topic_flagged'], '.3f')}"  # noqa: E731
     for name, row in alone.items():
         for k, a in row.items():
             print(f"| {name} | {k} | {a['n']} | {cell(a)} | {cell(both[name][k])} |")
+    print("\nthe whole policy (patterns, classifier, scope check) as users meet it, each set answered with the"
+          " classifier fitted on the others: recall / share of on-topic questions given that kind")
+    print("| set | " + " | ".join(FLAGGED) + " |")
+    print("| --- |" + " --- |" * len(FLAGGED))
+    ratio = lambda a, b: "–" if not b else f"{a / b:.3f}"  # noqa: E731
+    total = {k: sum(r[k] for r in replies.values()) for k in next(iter(replies.values()))}
+    for name, r in [*replies.items(), ("all", total)]:
+        print(f"| {name} | " + " | ".join(f"{ratio(r[f'{c}_hit'], r[f'{c}_n'])} / {ratio(r[f'{c}_on_topic'], r['on_topic'])}" for c in FLAGGED) + " |")
     return 0
 
 

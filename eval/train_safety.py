@@ -13,6 +13,8 @@ over-refusal).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from app.classifier import CharFeatures, SafetyModel, char_ngrams
@@ -100,14 +102,18 @@ def encode_sets(engine, sets: dict[str, list]) -> dict[str, tuple[list[str], lis
     return out
 
 
-def leave_one_set_out(data: dict[str, tuple[list[str], list[str], np.ndarray]], c: float = 10.0, char_weight: float = 2.0) -> dict[str, dict]:
+def leave_one_set_out(data: dict[str, tuple[list[str], list[str], np.ndarray]], c: float = 10.0, char_weight: float = 2.0,
+                      model_id: str = "", then: Callable[[str, SafetyModel], None] | None = None) -> dict[str, dict]:
     """How the classifier does on wording it never saw: for each set of `data` (`encode_sets`), a
     model fitted (as `train` does) on the other sets, read on this one through the run-time path.
-    Per flagged class: recall, and the share of this set's on-topic questions flagged."""
+    Per flagged class: recall, and the share of this set's on-topic questions flagged. `then(set,
+    model)` is called with each fitted model (`replies_with` measures the whole policy with it)."""
     out = {}
     for held, (texts, labels, vecs) in data.items():
         rest = [d for n, d in data.items() if n != held]
-        model, _ = fit([t for d in rest for t in d[0]], [y for d in rest for y in d[1]], np.vstack([d[2] for d in rest]), "", c, char_weight)
+        model, _ = fit([t for d in rest for t in d[0]], [y for d in rest for y in d[1]], np.vstack([d[2] for d in rest]), model_id, c, char_weight)
+        if then:
+            then(held, model)
         flags = [model.flags(v, t) for v, t in zip(vecs, texts)]
         y = np.array(labels)
         row = {}
@@ -117,3 +123,26 @@ def leave_one_set_out(data: dict[str, tuple[list[str], list[str], np.ndarray]], 
                       "on_topic_flagged": round(float(hit[y == "on_topic"].mean()), 3) if (y == "on_topic").any() else None}
         out[held] = row
     return out
+
+
+FLAGGED = ("crisis", "refuse_dosing", "out_of_scope")
+
+
+def replies_with(engine, model: SafetyModel, items) -> dict[str, float | int]:
+    """The whole message policy (patterns, then the classifier `model`, then the scope check), as
+    users meet it: each item answered by `engine` with `model` in place of its own. Recall of each
+    flagged kind, and the share of on-topic questions given each of them."""
+    saved = engine.safety
+    engine.safety = model
+    try:
+        kinds = [(it.expect, engine.answer(it.question, [t.model_dump() for t in it.history]).kind) for it in items]
+    finally:
+        engine.safety = saved
+    on_topic = [k for e, k in kinds if CLASS_OF[e] == "on_topic"]
+    row: dict[str, float | int] = {"n": len(kinds), "on_topic": len(on_topic)}
+    for cls in FLAGGED:
+        got = [k for e, k in kinds if e == cls]
+        row[f"{cls}_n"] = len(got)
+        row[f"{cls}_hit"] = sum(k == cls for k in got)
+        row[f"{cls}_on_topic"] = sum(k == cls for k in on_topic)
+    return row
