@@ -154,10 +154,9 @@ def classify(message: str, history: list[dict] | tuple = (), topic_words: frozen
     if followup and _dosing(rules, context, context) and not prev_dosing:
         return Decision("refuse_dosing", "with the previous turn, this asks for dosing advice", followup)
     costs = bool(_COST.search(text))  # "how much does it cost" is about money, whatever the classifier thinks
-    stands = _classifier_dosing_stands(rules, text, users)
-    if "refuse_dosing" in flags and not costs and stands:
+    if "refuse_dosing" in flags and not costs and _classifier_dosing_stands(rules, text, users):
         return Decision("refuse_dosing", f"reads as a dosing request (classifier {flags['refuse_dosing']:.2f})", followup)
-    if "refuse_dosing" in context_flags and not prev_dosing and not costs and stands:
+    if "refuse_dosing" in context_flags and not prev_dosing and not costs and _classifier_dosing_stands(rules, text, users):
         return Decision("refuse_dosing", f"with the previous turn, reads as a dosing request (classifier {context_flags['refuse_dosing']:.2f})", followup)
 
     hit = _first(rules.injection, text)
