@@ -134,13 +134,20 @@ def _leave_one_set_out(args) -> int:
     engine = _engine(safety_model=False)
     sets = {Path(p).stem: _items([p], args.split) for p in args.sets}
     data = encode_sets(engine, sets)
+    replies: dict[str, dict] = {}
+
+    def answer_with(held: str, model) -> None:  # the same fitted models, read end to end
+        replies[held] = replies_with(engine, model, sets[held])
+
+    try:
+        alone = leave_one_set_out(data, args.c, 0.0)
+        both = leave_one_set_out(data, args.c, args.char_weight, engine.encoder.model_id, then=answer_with)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"each set read by a model fitted on the {args.split} split of the others (C={args.c}); recall, and on-topic questions flagged")
     print("| set | class | n | embedding alone | with character n-grams |")
     print("| --- | --- | --- | --- | --- |")
-    alone = leave_one_set_out(data, args.c, 0.0)
-    replies: dict[str, dict] = {}
-    both = leave_one_set_out(data, args.c, args.char_weight, engine.encoder.model_id,
-                             then=lambda held, model: replies.__setitem__(held, replies_with(engine, model, sets[held])))
     cell = lambda r: f"{'–' if r['recall'] is None else format(r['recall'], '.3f')} / {'–' if r['on_topic_flagged'] is None else format(r['on_topic_flagged'], '.3f')}"  # noqa: E731
     for name, row in alone.items():
         for k, a in row.items():

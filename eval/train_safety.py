@@ -4,8 +4,9 @@ Examples are the messages themselves and, for conversations, the message read wi
 user turn (how the engine reads follow-ups), as the model reads them. Features: the embedding, and
 tf-idf of character n-grams, which carry wording across typos and the four other languages better
 than the English-only model. `--leave-one-set-out` measures that on wording the model never saw
-(each set read by a model fitted on the others; the README has the table). Logistic regression,
-classes balanced. Thresholds are chosen on 5-fold cross-validated probabilities, never on the
+(each set read by a model fitted on the others), for the classifier alone and for the whole policy
+as users meet it (`replies_with`: patterns, that classifier, scope check; the README has both).
+Logistic regression, classes balanced. Thresholds are chosen on 5-fold cross-validated probabilities, never on the
 training fit: for each flagged class the lowest threshold whose false-positive rate on on-topic
 questions stays within `max_fp` (dosing: the share of answerable questions wrongly refused, i.e.
 over-refusal).
@@ -111,6 +112,9 @@ def leave_one_set_out(data: dict[str, tuple[list[str], list[str], np.ndarray]], 
     out = {}
     for held, (texts, labels, vecs) in data.items():
         rest = [d for n, d in data.items() if n != held]
+        if len({y for d in rest for y in d[1]}) < 2:
+            raise ValueError(f"without {held}, the other sets hold one kind of message only: a classifier needs "
+                             "sets with crisis, dosing or out-of-scope messages beside on-topic ones")
         model, _ = fit([t for d in rest for t in d[0]], [y for d in rest for y in d[1]], np.vstack([d[2] for d in rest]), model_id, c, char_weight)
         if then:
             then(held, model)
@@ -128,7 +132,7 @@ def leave_one_set_out(data: dict[str, tuple[list[str], list[str], np.ndarray]], 
 FLAGGED = ("crisis", "refuse_dosing", "out_of_scope")
 
 
-def replies_with(engine, model: SafetyModel, items) -> dict[str, float | int]:
+def replies_with(engine, model: SafetyModel, items) -> dict[str, int]:
     """The whole message policy (patterns, then the classifier `model`, then the scope check), as
     users meet it: each item answered by `engine` with `model` in place of its own. Recall of each
     flagged kind, and the share of on-topic questions given each of them."""
@@ -139,7 +143,7 @@ def replies_with(engine, model: SafetyModel, items) -> dict[str, float | int]:
     finally:
         engine.safety = saved
     on_topic = [k for e, k in kinds if CLASS_OF[e] == "on_topic"]
-    row: dict[str, float | int] = {"n": len(kinds), "on_topic": len(on_topic)}
+    row = {"n": len(kinds), "on_topic": len(on_topic)}
     for cls in FLAGGED:
         got = [k for e, k in kinds if e == cls]
         row[f"{cls}_n"] = len(got)
