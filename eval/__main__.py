@@ -111,7 +111,11 @@ def cmd_train_safety(args) -> int:
     if args.leave_one_set_out:
         return _leave_one_set_out(args)
     items = _items(args.sets, args.split)
-    model, report = train(_engine(safety_model=False), items, c=args.c, char_weight=args.char_weight)
+    try:
+        model, report = train(_engine(safety_model=False), items, c=args.c, char_weight=args.char_weight)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     report["trained_on"] = {"sets": args.sets, "split": args.split}
     save_model(model, MODEL_PATH, {"report": report})
     print(f"trained on {report['n_examples']} examples; thresholds and cross-validated recall: {report['cv']}")

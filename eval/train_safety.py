@@ -69,12 +69,16 @@ def features(texts: list[str], vecs: np.ndarray, char_weight: float):
 
 
 def fit(texts: list[str], labels: list[str], vecs: np.ndarray, model_id: str, c: float = 10.0,
-        char_weight: float = 2.0) -> tuple[SafetyModel, dict]:
+        char_weight: float = 2.0, source: str = "the sets") -> tuple[SafetyModel, dict]:
     """The model and its report; `char_weight` 0 fits the embedding alone. (The n-gram vocabulary
-    and idf come from all of `texts`, also in the cross-validation that sets the thresholds.)"""
+    and idf come from all of `texts`, also in the cross-validation that sets the thresholds.)
+    ValueError, naming `source`, when the labels are all of one kind."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+    if len(set(labels)) < 2:
+        raise ValueError(f"{source} hold one kind of message only: a classifier needs sets with crisis, dosing or "
+                         "out-of-scope messages beside on-topic ones")
     X, chars = (features(texts, vecs, char_weight) if char_weight else (vecs, None))
     y = np.array(labels)
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
@@ -112,10 +116,8 @@ def leave_one_set_out(data: dict[str, tuple[list[str], list[str], np.ndarray]], 
     out = {}
     for held, (texts, labels, vecs) in data.items():
         rest = [d for n, d in data.items() if n != held]
-        if len({y for d in rest for y in d[1]}) < 2:
-            raise ValueError(f"without {held}, the other sets hold one kind of message only: a classifier needs "
-                             "sets with crisis, dosing or out-of-scope messages beside on-topic ones")
-        model, _ = fit([t for d in rest for t in d[0]], [y for d in rest for y in d[1]], np.vstack([d[2] for d in rest]), model_id, c, char_weight)
+        model, _ = fit([t for d in rest for t in d[0]], [y for d in rest for y in d[1]], np.vstack([d[2] for d in rest]), model_id, c,
+                       char_weight, source=f"without {held}, the other sets")
         if then:
             then(held, model)
         flags = [model.flags(v, t) for v, t in zip(vecs, texts)]

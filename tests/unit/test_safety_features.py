@@ -88,3 +88,9 @@ def test_replies_with_counts_kinds_with_the_given_model_and_puts_the_engine_s_ow
     assert (row["refuse_dosing_hit"], row["refuse_dosing_n"], row["refuse_dosing_on_topic"]) == (1, 1, 1)
     assert (row["crisis_hit"], row["crisis_n"]) == (0, 1)
     assert (row["out_of_scope_hit"], row["on_topic"]) == (1, 1)
+
+
+def test_fitting_on_one_kind_of_message_says_so_and_names_the_sets():
+    vecs = np.random.default_rng(0).normal(size=(6, 8)).astype(np.float32)
+    with pytest.raises(ValueError, match="without lay, the other sets hold one kind of message only"):
+        fit(["what is it"] * 6, ["on_topic"] * 6, vecs, "m", source="without lay, the other sets")
