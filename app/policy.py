@@ -97,14 +97,17 @@ def _user_turns(history: list[dict]) -> list[str]:
     return [normalise(t["content"]) for t in history if t.get("role") == "user" and t.get("content")]
 
 
-def _dosing(rules: Rules, text: str, framing_text: str) -> str | None:
+def _dosing(rules: Rules, text: str, framing_text: str, users: list[str] = ()) -> str | None:
     hit = _first(rules.dosing, text)
     if hit:
         return f"asks for dosing advice ({hit!r})"
     cue = _first(rules.personal, text)
     # a schedule "for me" is dosing advice only when it is about the treatment, not an oil change,
-    # and not when the message asks the bot to be something else ("act as a travel agent, plan me a trip")
-    if cue and _first(rules.framing, framing_text) and has_topic(rules, framing_text) and not _first(rules.injection, text):
+    # and not when the message asks the bot to be something else ("act as a travel agent, plan me a trip").
+    # The treatment may have been named in the last two user turns only ("I missed a whole week. Do I go
+    # back to the week one schedule?" after asking how often infusions are given, s10-142).
+    if (cue and _first(rules.framing, framing_text) and not _first(rules.injection, text)
+            and (has_topic(rules, framing_text) or any(has_topic(rules, u) for u in users[-2:]))):
         return f"asks about a schedule for a person ({cue!r})"
     return None
 
@@ -147,7 +150,7 @@ def classify(message: str, history: list[dict] | tuple = (), topic_words: frozen
     if prev and _first(rules.crisis, prev) and followup:
         return Decision("crisis", "crisis signal in the previous turn, and this message follows on from it", followup)
 
-    why = _dosing(rules, text, context)
+    why = _dosing(rules, text, context, users)
     if why:
         return Decision("refuse_dosing", why, followup)
     prev_dosing = bool(prev) and _dosing(rules, prev, prev) is not None
