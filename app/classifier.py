@@ -62,29 +62,52 @@ class CharFeatures:
 
 
 @dataclass(frozen=True)
+class Signals:
+    """Named numbers beside the embedding (the coverage model reads retrieval's: how well the best
+    sentence answers, by how much it beats the next...), standardised as in training."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def standardise(self, values: dict[str, float]) -> np.ndarray:
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise ValueError(f"the model reads the signals {', '.join(missing)}, which were not given")
+        return (np.array([float(values[n]) for n in self.names], dtype=np.float32) - self.mean) / self.scale
+
+
+@dataclass(frozen=True)
 class SafetyModel:
     classes: tuple[str, ...]
-    coef: np.ndarray  # (n_classes, dim [+ char n-grams])
+    coef: np.ndarray  # (n_classes, dim [+ signals] [+ char n-grams])
     intercept: np.ndarray  # (n_classes,)
     thresholds: dict[str, float]
     model_id: str
     chars: CharFeatures | None = None
+    signals: Signals | None = None
 
-    def proba(self, vec: np.ndarray, text: str = "") -> dict[str, float]:
-        """Class probabilities for the embedding `vec` of `text` (the text the model encoded)."""
+    def proba(self, vec: np.ndarray, text: str = "", signals: dict[str, float] | None = None) -> dict[str, float]:
+        """Class probabilities for the embedding `vec` of `text` (the text the model encoded) and,
+        for a model that reads them, the named `signals`."""
         v = np.asarray(vec, dtype=np.float32).reshape(-1)
         z = self.coef[:, : v.shape[0]] @ v + self.intercept
+        offset = v.shape[0]
+        if self.signals is not None:
+            s = self.signals.standardise(signals or {})
+            z = z + self.coef[:, offset : offset + len(s)] @ s
+            offset += len(s)
         if self.chars is not None:
             idx, val = self.chars.sparse(text)
             if len(idx):
-                z = z + self.coef[:, v.shape[0] + idx] @ val
+                z = z + self.coef[:, offset + idx] @ val
         z = np.exp(z - z.max())
         p = z / z.sum()
         return {c: float(x) for c, x in zip(self.classes, p)}
 
-    def flags(self, vec: np.ndarray, text: str = "") -> dict[str, float]:
+    def flags(self, vec: np.ndarray, text: str = "", signals: dict[str, float] | None = None) -> dict[str, float]:
         """The classes whose probability reaches their threshold, with that probability."""
-        p = self.proba(vec, text)
+        p = self.proba(vec, text, signals)
         return {c: p[c] for c, t in self.thresholds.items() if p.get(c, 0.0) >= t}
 
 
@@ -103,9 +126,13 @@ def _load(path: Path, model_id: str | None, what: str, command: str) -> tuple[Sa
         d = json.loads(path.read_text(encoding="utf-8"))
         c = d.get("chars")
         chars = CharFeatures({g: i for i, g in enumerate(c["ngrams"])}, np.asarray(c["idf"], dtype=np.float32), float(c["weight"])) if c else None
+        g = d.get("signals")
+        signals = Signals(tuple(g["names"]), np.asarray(g["mean"], dtype=np.float32), np.asarray(g["scale"], dtype=np.float32)) if g else None
+        if signals is not None and not (len(signals.names) == len(signals.mean) == len(signals.scale)) or signals and (signals.scale <= 0).any():
+            raise ValueError("the signals' names, means and scales do not match")
         m = SafetyModel(tuple(d["classes"]), np.asarray(d["coef"], dtype=np.float32), np.asarray(d["intercept"], dtype=np.float32),
-                        dict(d["thresholds"]), d["model_id"], chars)
-        if m.coef.shape[1] < (len(chars.vocabulary) if chars else 0):
+                        dict(d["thresholds"]), d["model_id"], chars, signals)
+        if m.coef.shape[1] < (len(chars.vocabulary) if chars else 0) + (len(signals.names) if signals else 0):
             raise ValueError("fewer weights than features")
     except (ValueError, KeyError, TypeError) as exc:
         raise ClassifierError(f"the {what} {path} is corrupt ({exc}); retrain it with 'python -m eval {command}'") from None
@@ -118,6 +145,9 @@ def _load(path: Path, model_id: str | None, what: str, command: str) -> tuple[Sa
 def save_model(m: SafetyModel, path: Path = MODEL_PATH, extra: dict | None = None) -> None:
     d = {"classes": list(m.classes), "coef": np.round(m.coef, 6).tolist(), "intercept": np.round(m.intercept, 6).tolist(),
          "thresholds": m.thresholds, "model_id": m.model_id, **(extra or {})}
+    if m.signals is not None:
+        d["signals"] = {"names": list(m.signals.names), "mean": np.round(m.signals.mean, 6).tolist(),
+                        "scale": np.round(m.signals.scale, 6).tolist()}
     if m.chars is not None:
         d["chars"] = {"ngrams": sorted(m.chars.vocabulary, key=m.chars.vocabulary.get), "idf": np.round(m.chars.idf, 5).tolist(),
                       "weight": m.chars.weight}

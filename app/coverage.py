@@ -86,3 +86,18 @@ def coverage_gaps(message: str, speller: Speller, corpus_stems: frozenset[str]) 
             continue
         gaps.append(word)
     return gaps
+
+
+# What the coverage model reads beside the question's embedding: how retrieval fared. A question the
+# sources leave open tends to have a weaker best sentence, one that barely beats the next, a gap
+# word... Leave-one-set-out on the eighteen sets' tune splits, at the same wrongly-abstained budget,
+# these lift abstention recall from 0.52 (embedding alone) to 0.60 (README: Measured figures).
+SIGNALS = ("confidence", "margin", "topic_similarity", "top_passage", "has_gap", "gaps", "has_topic", "followup")
+
+
+def retrieval_signals(confidence: float, margin: float, topic_similarity: float, top_passage: float,
+                      gaps: int, has_topic: bool, followup: bool) -> dict[str, float]:
+    """The named signals of `SIGNALS`, computed the same way in training and at run time."""
+    return {"confidence": float(confidence), "margin": float(margin), "topic_similarity": float(topic_similarity),
+            "top_passage": float(top_passage), "has_gap": float(gaps > 0), "gaps": float(min(gaps, 3)),
+            "has_topic": float(bool(has_topic)), "followup": float(bool(followup))}

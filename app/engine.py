@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.classifier import SafetyModel, load_coverage, load_model
 from app.compose import HAND_SET, Ranker, around_said, by_best_unit, load_ranker, quoted_units, score_units, select
-from app.coverage import coverage_gaps
+from app.coverage import coverage_gaps, retrieval_signals
 from app.guard import mask_dose_numbers
 from app.policy import classify
 from app.query import Speller, expand, fold, is_followup, spell_out, translate_terms
@@ -222,11 +222,14 @@ class Engine:
         hits, units = self.units(hits, vecs, stems, said)
         best = units[0] if units else None
         sim = max((u.score for u in units), default=0.0)  # similarity plus overlap of the question's informative words
+        scores = sorted((u.score for u in units), reverse=True)
+        margin = scores[0] - scores[1] if len(scores) > 1 else sim  # how far the best sentence leads the next
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
-        signals.update(confidence=sim, gaps=gaps)
+        signals.update(confidence=sim, margin=margin, gaps=gaps)
         cal = self.calibration
         gap_open = bool(gaps) and sim < cal["gap_answer_threshold"]
-        uncovered = self.coverage.flags(vecs[-1], dense[-1]).get("not_in_sources") if self.coverage else None
+        read = retrieval_signals(sim, margin, best_dense, hits[0].score if hits else 0.0, len(gaps), decision.has_topic, bool(turns))
+        uncovered = self.coverage.flags(vecs[-1], dense[-1], read).get("not_in_sources") if self.coverage else None
         if best is None or sim < cal["answer_threshold"] or gap_open or uncovered:
             related = tuple(h for h in hits[:2] if h.dense >= cal["related_floor"])
             why = (f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gap_open

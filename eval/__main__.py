@@ -208,12 +208,33 @@ def cmd_train_ranker(args) -> int:
 
 def cmd_train_coverage(args) -> int:
     from app.classifier import COVERAGE_PATH, save_model
-    from eval.train_coverage import train
+    import numpy as np
 
-    items = _items(args.sets, args.split)
+    from eval.train_coverage import features, fit, leave_one_set_out
+
+    if args.leave_one_set_out and _too_few_sets(args):
+        return 2
     engine = _engine(safety_model=False)
+    sets = {Path(p).stem: features(engine, _items([p], args.split)) for p in args.sets}
     try:
-        model, report = train(engine, items, max_wrong=args.max_wrong)
+        if args.leave_one_set_out:
+            rows = leave_one_set_out(sets, args.max_wrong)
+            print(f"each set judged by coverage models fitted on the {args.split} split of the others (threshold: at most "
+                  f"{args.max_wrong} of their answerable questions wrongly flagged, cross-validated); "
+                  "not-in-sources questions caught / answerable ones wrongly flagged")
+            print("| set | answerable | not in sources | embedding alone | with retrieval signals |")
+            print("| --- | --- | --- | --- | --- |")
+            total = {k: sum(r[k] for r in rows.values()) for k in next(iter(rows.values()))}
+            share = lambda a, b: "–" if not b else f"{a / b:.3f}"  # noqa: E731
+            for name, r in [*rows.items(), ("all", total)]:
+                print(f"| {name} | {r['answerable']} | {r['not_in_sources']} | " + " | ".join(
+                    f"{share(r[k + '_caught'], r['not_in_sources'])} / {share(r[k + '_wrong'], r['answerable'])}"
+                    for k in ("embedding", "with_signals")) + " |")
+            return 0
+        embeddings = np.vstack([e for e, _, y in sets.values() if len(y)]) if any(len(y) for _, _, y in sets.values()) else np.zeros((0, 0))
+        values = [v for _, vs, _ in sets.values() for v in vs]
+        labels = np.concatenate([y for _, _, y in sets.values()])
+        model, report = fit(embeddings, values, labels, engine.encoder.model_id, max_wrong=args.max_wrong)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -290,6 +311,8 @@ def parser() -> argparse.ArgumentParser:
     tc = learning("train-coverage", "train the model that tells answerable questions from ones the sources do not cover")
     tc.add_argument("--max-wrong", type=float, default=0.03, help="largest cross-validated share of answerable questions wrongly abstained")
     tc.add_argument("--out", help="where to write the model (default: app/data/coverage_model.json)")
+    tc.add_argument("--leave-one-set-out", action="store_true",
+                    help="measure instead of train: each set judged by models fitted on the others, embedding alone and with retrieval signals")
     bench = sub.add_parser("bench", help="performance benchmark (README: Performance)")
     bench.add_argument("--out", required=True)
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and no 1M-passage run")

@@ -3,38 +3,67 @@
 Answerable questions (`expect: answer`) against on-topic questions the sources do not cover
 (`expect: not_in_sources`), tune split only. Each question is read the way the engine reads it: on
 its own, or with the previous user turn when it is a follow-up. Logistic regression over the query
-embedding, classes balanced; the threshold is chosen on 5-fold cross-validated probabilities as the
-lowest one that wrongly abstains on at most `max_wrong` of the answerable questions. The model is
-tied to the passages it was trained against (their hash is stored with it).
+embedding and, beside it, the retrieval signals of `app.coverage.SIGNALS` (the engine answers each
+question with its thresholds and classifiers switched off, as `eval calibrate` does, and its
+reply's signals are recorded), standardised, classes balanced. The threshold is chosen on 5-fold
+cross-validated probabilities as the lowest one that wrongly abstains on at most `max_wrong` of the
+answerable questions. The model is tied to the passages it was trained against (their hash is
+stored with it).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from app.classifier import SafetyModel
+from app.classifier import SafetyModel, Signals
+from app.coverage import SIGNALS, retrieval_signals
 from eval.train_safety import lowest_threshold
 
 
-def examples(engine, items) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    for it in items:
-        if it.expect not in ("answer", "not_in_sources"):
-            continue
-        texts.append(engine.prepare(it.question, [t.model_dump() for t in it.history])[3][-1])  # as the engine reads it
-        labels.append("covered" if it.expect == "answer" else "not_in_sources")
-    return texts, labels
+def examples(engine, items) -> tuple[list[str], list[dict[str, float]], list[str]]:
+    """(the text the engine encodes for each question, its retrieval signals, its label)."""
+    saved, safety, coverage = engine.calibration, engine.safety, engine.coverage
+    engine.calibration = {**saved, "answer_threshold": -2.0, "gap_answer_threshold": -2.0, "topic_threshold": -2.0}
+    engine.safety = engine.coverage = None  # every question reaches retrieval; no model reads its own training data
+    texts, signals, labels = [], [], []
+    try:
+        for it in items:
+            if it.expect not in ("answer", "not_in_sources"):
+                continue
+            history = [t.model_dump() for t in it.history]
+            _, turns, _, dense = engine.prepare(it.question, history)
+            reply = engine.answer(it.question, history)
+            if reply.confidence is None:  # the patterns alone still decided it (a crisis signal, say)
+                continue
+            texts.append(dense[-1])  # as the engine encodes it
+            signals.append(retrieval_signals(reply.confidence, reply.margin or 0.0, reply.topic_similarity or 0.0,
+                                             reply.hits[0].score if reply.hits else 0.0, len(reply.gaps), bool(reply.has_topic), bool(turns)))
+            labels.append("covered" if it.expect == "answer" else "not_in_sources")
+    finally:
+        engine.calibration, engine.safety, engine.coverage = saved, safety, coverage
+    return texts, signals, labels
 
 
-def train(engine, items, max_wrong: float = 0.03, c: float = 4.0) -> tuple[SafetyModel, dict]:
+def features(engine, items) -> tuple[np.ndarray, list[dict[str, float]], np.ndarray]:
+    """(the question embeddings, their retrieval signals, their labels)."""
+    texts, values, labels = examples(engine, items)
+    return (engine.encoder.encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)), values, np.array(labels)
+
+
+def fit(embeddings: np.ndarray, values: list[dict[str, float]], y: np.ndarray, model_id: str, max_wrong: float = 0.03,
+        c: float = 8.0, read_signals: bool = True) -> tuple[SafetyModel, dict]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    texts, labels = examples(engine, items)
-    y = np.array(labels)
-    if len(set(labels)) < 2 or min((y == k).sum() for k in set(labels)) < 5:
+    if len(set(y)) < 2 or min((y == k).sum() for k in set(y)) < 5:
         raise ValueError("training the coverage model needs at least 5 answerable and 5 not-in-sources questions")
-    X = engine.encoder.encode(texts)
+    signals = None
+    X = embeddings
+    if read_signals:
+        raw = np.array([[v[n] for n in SIGNALS] for v in values], dtype=np.float32)
+        scale = raw.std(axis=0)
+        signals = Signals(SIGNALS, raw.mean(axis=0), np.where(scale > 1e-6, scale, 1.0).astype(np.float32))
+        X = np.hstack([embeddings, np.array([signals.standardise(v) for v in values])])
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
     cv = cross_val_predict(lr, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0), method="predict_proba")[:, 1]
     pos, neg = cv[y == "not_in_sources"], cv[y == "covered"]
@@ -43,10 +72,38 @@ def train(engine, items, max_wrong: float = 0.03, c: float = 4.0) -> tuple[Safet
     # Two rows (0 for "covered") so the shared softmax gives the logistic probability.
     coef = np.vstack([np.zeros_like(lr.coef_[0]), lr.coef_[0]]).astype(np.float32)
     intercept = np.array([0.0, lr.intercept_[0]], dtype=np.float32)
-    model = SafetyModel(("covered", "not_in_sources"), coef, intercept, {"not_in_sources": threshold}, engine.encoder.model_id)
+    model = SafetyModel(("covered", "not_in_sources"), coef, intercept, {"not_in_sources": threshold}, model_id, signals=signals)
     curve = [{"threshold": float(t), "abstention_recall": round(float((pos >= t).mean()), 4),
               "wrongly_abstained": round(float((neg >= t).mean()), 4)} for t in np.round(np.arange(0.3, 0.95, 0.05), 2)]
     report = {"n_answerable": int(len(neg)), "n_not_in_sources": int(len(pos)), "C": c, "max_wrong": max_wrong, "threshold": threshold,
+              "signals": list(SIGNALS) if read_signals else [],
               "cv_abstention_recall": round(float((pos >= threshold).mean()), 4),
               "cv_wrongly_abstained": round(float((neg >= threshold).mean()), 4), "cv_curve": curve}
     return model, report
+
+
+def train(engine, items, max_wrong: float = 0.03, c: float = 8.0) -> tuple[SafetyModel, dict]:
+    embeddings, values, y = features(engine, items)
+    return fit(embeddings, values, y, engine.encoder.model_id, max_wrong, c)
+
+
+def leave_one_set_out(sets: dict[str, tuple[np.ndarray, list[dict[str, float]], np.ndarray]], max_wrong: float = 0.03,
+                      c: float = 8.0) -> dict[str, dict]:
+    """Each set's questions judged by coverage models fitted on the other sets (threshold chosen on
+    their cross-validated probabilities), reading the embedding alone and with the retrieval
+    signals: per set, the share of not-in-sources questions caught and of answerable ones wrongly
+    flagged, and the counts behind them."""
+    rows: dict[str, dict] = {}
+    for name, (emb, values, y) in sets.items():
+        others = [k for k in sets if k != name]
+        e_tr = np.vstack([sets[k][0] for k in others if len(sets[k][2])])
+        v_tr = [v for k in others for v in sets[k][1]]
+        y_tr = np.concatenate([sets[k][2] for k in others])
+        row = {"answerable": int((y == "covered").sum()), "not_in_sources": int((y == "not_in_sources").sum())}
+        for key, reads in (("embedding", False), ("with_signals", True)):
+            model, _ = fit(e_tr, v_tr, y_tr, "loso", max_wrong, c, reads)
+            flagged = np.array([bool(model.flags(e, "", v)) for e, v in zip(emb, values)], dtype=bool)
+            row[f"{key}_caught"] = int((flagged & (y == "not_in_sources")).sum())
+            row[f"{key}_wrong"] = int((flagged & (y == "covered")).sum())
+        rows[name] = row
+    return rows

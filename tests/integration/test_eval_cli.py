@@ -118,10 +118,27 @@ def test_train_coverage_learns_what_the_sources_leave_open(tmp_path):
     model = json.loads(out.read_text())
     report = model["report"]
     assert model["classes"] == ["covered", "not_in_sources"] and len(model["passages_hash"]) >= 16
+    # it reads retrieval's signals beside the embedding, standardised by what training saw
+    from app.coverage import SIGNALS
+
+    assert model["signals"]["names"] == list(SIGNALS) and all(s > 0 for s in model["signals"]["scale"])
     # the threshold was chosen on cross-validated probabilities within the budget of wrong abstentions
     assert report["cv_wrongly_abstained"] <= report["max_wrong"] == 0.03
     assert report["cv_abstention_recall"] > 0.4  # the similarity threshold alone catches about 0.1 at this budget
     assert report["trained_on"]["split"] == "tune"
+
+
+def test_train_coverage_leave_one_set_out_measures_instead_of_training(tmp_path):
+    out = tmp_path / "coverage.json"
+    p = run_cli("train-coverage", "eval/sets/dev.jsonl", "eval/sets/lay.jsonl", "eval/sets/lay2.jsonl", "--leave-one-set-out", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    rows = {line.split("|")[1].strip(): line for line in p.stdout.splitlines() if line.startswith("| ")}
+    assert {"dev", "lay", "lay2", "all"} <= set(rows) and "with retrieval signals" in p.stdout
+    # each cell is "caught / wrongly flagged", both shares
+    for cell in rows["all"].split("|")[4:6]:
+        caught, wrong = (float(x) for x in cell.split("/"))
+        assert 0.0 <= caught <= 1.0 and 0.0 <= wrong <= 1.0
+    assert not out.exists()  # measuring writes no model
 
 
 def test_train_coverage_refuses_a_set_without_both_kinds(tmp_path):
