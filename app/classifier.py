@@ -128,7 +128,7 @@ def _load(path: Path, model_id: str | None, what: str, command: str) -> tuple[Sa
         chars = CharFeatures({g: i for i, g in enumerate(c["ngrams"])}, np.asarray(c["idf"], dtype=np.float32), float(c["weight"])) if c else None
         g = d.get("signals")
         signals = Signals(tuple(g["names"]), np.asarray(g["mean"], dtype=np.float32), np.asarray(g["scale"], dtype=np.float32)) if g else None
-        if signals is not None and not (len(signals.names) == len(signals.mean) == len(signals.scale)) or signals and (signals.scale <= 0).any():
+        if signals is not None and (not len(signals.names) == len(signals.mean) == len(signals.scale) or (signals.scale <= 0).any()):
             raise ValueError("the signals' names, means and scales do not match")
         m = SafetyModel(tuple(d["classes"]), np.asarray(d["coef"], dtype=np.float32), np.asarray(d["intercept"], dtype=np.float32),
                         dict(d["thresholds"]), d["model_id"], chars, signals)

@@ -208,9 +208,7 @@ def cmd_train_ranker(args) -> int:
 
 def cmd_train_coverage(args) -> int:
     from app.classifier import COVERAGE_PATH, save_model
-    import numpy as np
-
-    from eval.train_coverage import features, fit, leave_one_set_out
+    from eval.train_coverage import features, fit, leave_one_set_out, pooled
 
     if args.leave_one_set_out and _too_few_sets(args):
         return 2
@@ -231,10 +229,7 @@ def cmd_train_coverage(args) -> int:
                     f"{share(r[k + '_caught'], r['not_in_sources'])} / {share(r[k + '_wrong'], r['answerable'])}"
                     for k in ("embedding", "with_signals")) + " |")
             return 0
-        embeddings = np.vstack([e for e, _, y in sets.values() if len(y)]) if any(len(y) for _, _, y in sets.values()) else np.zeros((0, 0))
-        values = [v for _, vs, _ in sets.values() for v in vs]
-        labels = np.concatenate([y for _, _, y in sets.values()])
-        model, report = fit(embeddings, values, labels, engine.encoder.model_id, max_wrong=args.max_wrong)
+        model, report = fit(*pooled(sets.values()), engine.encoder.model_id, max_wrong=args.max_wrong)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

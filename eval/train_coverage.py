@@ -82,9 +82,12 @@ def fit(embeddings: np.ndarray, values: list[dict[str, float]], y: np.ndarray, m
     return model, report
 
 
-def train(engine, items, max_wrong: float = 0.03, c: float = 8.0) -> tuple[SafetyModel, dict]:
-    embeddings, values, y = features(engine, items)
-    return fit(embeddings, values, y, engine.encoder.model_id, max_wrong, c)
+def pooled(parts) -> tuple[np.ndarray, list[dict[str, float]], np.ndarray]:
+    """Several sets' `features` as one training set."""
+    parts = [p for p in parts if len(p[2])]
+    if not parts:
+        return np.zeros((0, 0), dtype=np.float32), [], np.array([])
+    return np.vstack([p[0] for p in parts]), [v for p in parts for v in p[1]], np.concatenate([p[2] for p in parts])
 
 
 def leave_one_set_out(sets: dict[str, tuple[np.ndarray, list[dict[str, float]], np.ndarray]], max_wrong: float = 0.03,
@@ -95,10 +98,7 @@ def leave_one_set_out(sets: dict[str, tuple[np.ndarray, list[dict[str, float]], 
     flagged, and the counts behind them."""
     rows: dict[str, dict] = {}
     for name, (emb, values, y) in sets.items():
-        others = [k for k in sets if k != name]
-        e_tr = np.vstack([sets[k][0] for k in others if len(sets[k][2])])
-        v_tr = [v for k in others for v in sets[k][1]]
-        y_tr = np.concatenate([sets[k][2] for k in others])
+        e_tr, v_tr, y_tr = pooled(part for k, part in sets.items() if k != name)
         row = {"answerable": int((y == "covered").sum()), "not_in_sources": int((y == "not_in_sources").sum())}
         for key, reads in (("embedding", False), ("with_signals", True)):
             model, _ = fit(e_tr, v_tr, y_tr, "loso", max_wrong, c, reads)
