@@ -98,7 +98,8 @@ SIGNALS = ("confidence", "margin", "topic_similarity", "top_passage", "has_gap",
 
 def retrieval_signals(confidence: float, margin: float, topic_similarity: float, top_passage: float,
                       gaps: int, has_topic: bool, followup: bool) -> dict[str, float]:
-    """The named signals of `SIGNALS`, computed the same way in training and at run time."""
+    """The named signals of `SIGNALS`, as `Engine.answer` shows them to the coverage model (training
+    records them there, so both read the same numbers)."""
     return {"confidence": float(confidence), "margin": float(margin), "topic_similarity": float(topic_similarity),
             "top_passage": float(top_passage), "has_gap": float(gaps > 0), "gaps": float(min(gaps, 3)),
             "has_topic": float(bool(has_topic)), "followup": float(bool(followup))}

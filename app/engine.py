@@ -221,11 +221,11 @@ class Engine:
             return self._finish(reply, t0, timings)
         hits, units = self.units(hits, vecs, stems, said)
         best = units[0] if units else None
-        sim = max((u.score for u in units), default=0.0)  # similarity plus overlap of the question's informative words
-        scores = sorted((u.score for u in units), reverse=True)
-        margin = scores[0] - scores[1] if len(scores) > 1 else sim  # how far the best sentence leads the next
+        scores = sorted((u.score for u in units), reverse=True) or [0.0]  # similarity plus overlap of the question's informative words
+        sim = scores[0]
+        margin = sim - scores[1] if len(scores) > 1 else sim  # how far the best sentence leads the next
         gaps = tuple(coverage_gaps(text, self.speller, self.corpus_stems))
-        signals.update(confidence=sim, margin=margin, gaps=gaps)
+        signals.update(confidence=sim, gaps=gaps)
         cal = self.calibration
         gap_open = bool(gaps) and sim < cal["gap_answer_threshold"]
         read = retrieval_signals(sim, margin, best_dense, hits[0].score if hits else 0.0, len(gaps), decision.has_topic, bool(turns))

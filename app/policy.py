@@ -107,13 +107,18 @@ def _dosing(rules: Rules, text: str, framing_text: str, users: list[str] = ()) -
     # The treatment may have been named in the last two user turns only ("I missed a whole week. Do I go
     # back to the week one schedule?" after asking how often infusions are given, s10-142).
     if (cue and _first(rules.framing, framing_text) and not _first(rules.injection, text)
-            and (has_topic(rules, framing_text) or any(has_topic(rules, u) for u in users[-2:]))):
+            and (has_topic(rules, framing_text) or _recent_topic(rules, users))):
         return f"asks about a schedule for a person ({cue!r})"
     return None
 
 
 def has_topic(rules: Rules, text: str) -> bool:
     return _first(rules.topic, text) is not None
+
+
+def _recent_topic(rules: Rules, users: list[str]) -> bool:
+    """The sources' subject in either of the last two user turns."""
+    return any(has_topic(rules, u) for u in users[-2:])
 
 
 def _classifier_dosing_stands(rules: Rules, text: str, users: list[str]) -> bool:
@@ -127,7 +132,7 @@ def _classifier_dosing_stands(rules: Rules, text: str, users: list[str]) -> bool
         return True
     if _first(rules.injection, text):
         return False
-    return has_topic(rules, text) or any(has_topic(rules, u) for u in users[-2:])
+    return has_topic(rules, text) or _recent_topic(rules, users)
 
 
 def classify(message: str, history: list[dict] | tuple = (), topic_words: frozenset[str] = frozenset(),
@@ -168,7 +173,7 @@ def classify(message: str, history: list[dict] | tuple = (), topic_words: frozen
     other = _first(rules.other, text)
     if other and not _first(rules.core, context) and not _first(rules.treatment, text):
         return Decision("out_of_scope", f"about another medicine or condition, not ketamine or mental health ({other!r})", followup)
-    topical = has_topic(rules, text) or (followup and any(has_topic(rules, u) for u in users[-2:]))
+    topical = has_topic(rules, text) or (followup and _recent_topic(rules, users))
     if "out_of_scope" in flags and not topical:
         return Decision("out_of_scope", f"not about the sources' subject (classifier {flags['out_of_scope']:.2f})", followup)
     return Decision("on_topic", "", followup, topical)

@@ -39,7 +39,6 @@ class Reply:
     reason: str = ""  # why this kind was chosen (for reviewers)
     notice: str = ""
     confidence: float | None = None  # best sentence similarity, when retrieval ran (for calibration)
-    margin: float | None = None  # how far the best sentence's score leads the next one's
     topic_similarity: float | None = None  # best dense similarity of any passage
     has_topic: bool | None = None  # on-topic words in the message (or the conversation it follows)
     gaps: tuple[str, ...] = ()  # specific words of the question the sources never use
@@ -56,7 +55,6 @@ class Reply:
             "searched_for": self.query,
             "reason": self.reason,
             "signals": {"confidence": None if self.confidence is None else round(self.confidence, 4),
-                        "margin": None if self.margin is None else round(self.margin, 4),
                         "topic_similarity": None if self.topic_similarity is None else round(self.topic_similarity, 4),
                         "has_topic": self.has_topic, "gaps": list(self.gaps)},
             "notice": self.notice,

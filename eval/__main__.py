@@ -123,6 +123,15 @@ def cmd_train_safety(args) -> int:
     return 0
 
 
+def _share(part: int, whole: int) -> str:
+    return "–" if not whole else f"{part / whole:.3f}"
+
+
+def _with_total(rows: dict[str, dict[str, int]]) -> list[tuple[str, dict[str, int]]]:
+    """The per-set rows of counts, then their sum as the row "all"."""
+    return [*rows.items(), ("all", {k: sum(r[k] for r in rows.values()) for k in next(iter(rows.values()))})]
+
+
 def _too_few_sets(args) -> bool:
     if len(args.sets) < 2:
         print("error: --leave-one-set-out needs at least two sets", file=sys.stderr)
@@ -160,10 +169,8 @@ def _leave_one_set_out(args) -> int:
           " classifier fitted on the others: recall / share of on-topic questions given that kind")
     print("| set | " + " | ".join(FLAGGED) + " |")
     print("| --- |" + " --- |" * len(FLAGGED))
-    ratio = lambda a, b: "–" if not b else f"{a / b:.3f}"  # noqa: E731
-    total = {k: sum(r[k] for r in replies.values()) for k in next(iter(replies.values()))}
-    for name, r in [*replies.items(), ("all", total)]:
-        print(f"| {name} | " + " | ".join(f"{ratio(r[f'{c}_hit'], r[f'{c}_n'])} / {ratio(r[f'{c}_on_topic'], r['on_topic'])}" for c in FLAGGED) + " |")
+    for name, r in _with_total(replies):
+        print(f"| {name} | " + " | ".join(f"{_share(r[f'{c}_hit'], r[f'{c}_n'])} / {_share(r[f'{c}_on_topic'], r['on_topic'])}" for c in FLAGGED) + " |")
     return 0
 
 
@@ -222,11 +229,9 @@ def cmd_train_coverage(args) -> int:
                   "not-in-sources questions caught / answerable ones wrongly flagged")
             print("| set | answerable | not in sources | embedding alone | with retrieval signals |")
             print("| --- | --- | --- | --- | --- |")
-            total = {k: sum(r[k] for r in rows.values()) for k in next(iter(rows.values()))}
-            share = lambda a, b: "–" if not b else f"{a / b:.3f}"  # noqa: E731
-            for name, r in [*rows.items(), ("all", total)]:
+            for name, r in _with_total(rows):
                 print(f"| {name} | {r['answerable']} | {r['not_in_sources']} | " + " | ".join(
-                    f"{share(r[k + '_caught'], r['not_in_sources'])} / {share(r[k + '_wrong'], r['answerable'])}"
+                    f"{_share(r[k + '_caught'], r['not_in_sources'])} / {_share(r[k + '_wrong'], r['answerable'])}"
                     for k in ("embedding", "with_signals")) + " |")
             return 0
         model, report = fit(*pooled(sets.values()), engine.encoder.model_id, max_wrong=args.max_wrong)

@@ -14,6 +14,7 @@ similarity, coverage gaps, best passage similarity, on-topic words), then sweeps
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -26,20 +27,28 @@ class Point:
     has_topic: bool
 
 
-def collect(engine, items) -> list[Point]:
-    saved, safety, coverage = engine.calibration, engine.safety, engine.coverage
-    engine.calibration = {**saved, "answer_threshold": -2.0, "gap_answer_threshold": -2.0, "topic_threshold": -2.0}
-    # the similarity fallback must work on its own, whatever the classifiers catch (they were trained
-    # on these same tune items, so their in-sample flags would flatter any joint choice)
-    engine.safety = engine.coverage = None
-    points = []
+@contextmanager
+def thresholds_off(engine, coverage=None):
+    """The engine with its abstention and topic thresholds and its safety classifier switched off,
+    and `coverage` (default: none) in place of its coverage model, restored on exit: every on-topic
+    question reaches retrieval, and no model reads the tune items it was trained on (their in-sample
+    flags would flatter any joint choice)."""
+    saved = engine.calibration, engine.safety, engine.coverage
+    engine.calibration = {**saved[0], "answer_threshold": -2.0, "gap_answer_threshold": -2.0, "topic_threshold": -2.0}
+    engine.safety, engine.coverage = None, coverage
     try:
+        yield engine
+    finally:
+        engine.calibration, engine.safety, engine.coverage = saved
+
+
+def collect(engine, items) -> list[Point]:
+    points = []
+    with thresholds_off(engine):  # the similarity fallback must work on its own, whatever the classifiers catch
         for it in items:
             reply = engine.answer(it.question, [t.model_dump() for t in it.history])
             if reply.confidence is not None:
                 points.append(Point(it.expect, reply.confidence, bool(reply.gaps), reply.topic_similarity or 0.0, bool(reply.has_topic)))
-    finally:
-        engine.calibration, engine.safety, engine.coverage = saved, safety, coverage
     return points
 
 

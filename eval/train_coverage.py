@@ -4,8 +4,8 @@ Answerable questions (`expect: answer`) against on-topic questions the sources d
 (`expect: not_in_sources`), tune split only. Each question is read the way the engine reads it: on
 its own, or with the previous user turn when it is a follow-up. Logistic regression over the query
 embedding and, beside it, the retrieval signals of `app.coverage.SIGNALS` (the engine answers each
-question with its thresholds and classifiers switched off, as `eval calibrate` does, and its
-reply's signals are recorded), standardised, classes balanced. The threshold is chosen on 5-fold
+question with its thresholds and classifiers switched off, as `eval calibrate` does, and what it
+shows its coverage model is recorded), standardised, classes balanced. The threshold is chosen on 5-fold
 cross-validated probabilities as the lowest one that wrongly abstains on at most `max_wrong` of the
 answerable questions. The model is tied to the passages it was trained against (their hash is
 stored with it).
@@ -16,37 +16,40 @@ from __future__ import annotations
 import numpy as np
 
 from app.classifier import SafetyModel, Signals
-from app.coverage import SIGNALS, retrieval_signals
+from app.coverage import SIGNALS
+from eval.calibrate import thresholds_off
 from eval.train_safety import lowest_threshold
 
 
-def examples(engine, items) -> tuple[list[str], list[dict[str, float]], list[str]]:
-    """(the text the engine encodes for each question, its retrieval signals, its label)."""
-    saved, safety, coverage = engine.calibration, engine.safety, engine.coverage
-    engine.calibration = {**saved, "answer_threshold": -2.0, "gap_answer_threshold": -2.0, "topic_threshold": -2.0}
-    engine.safety = engine.coverage = None  # every question reaches retrieval; no model reads its own training data
-    texts, signals, labels = [], [], []
-    try:
-        for it in items:
-            if it.expect not in ("answer", "not_in_sources"):
-                continue
-            history = [t.model_dump() for t in it.history]
-            _, turns, _, dense = engine.prepare(it.question, history)
-            reply = engine.answer(it.question, history)
-            if reply.confidence is None:  # the patterns alone still decided it (a crisis signal, say)
-                continue
-            texts.append(dense[-1])  # as the engine encodes it
-            signals.append(retrieval_signals(reply.confidence, reply.margin or 0.0, reply.topic_similarity or 0.0,
-                                             reply.hits[0].score if reply.hits else 0.0, len(reply.gaps), bool(reply.has_topic), bool(turns)))
-            labels.append("covered" if it.expect == "answer" else "not_in_sources")
-    finally:
-        engine.calibration, engine.safety, engine.coverage = saved, safety, coverage
-    return texts, signals, labels
+class _Recorder:
+    """Stands in for the coverage model while collecting: keeps the text and signals the engine
+    shows it (so training reads the numbers the model reads at run time) and flags nothing."""
+
+    seen: tuple[str, dict[str, float]] | None = None
+
+    def flags(self, vec: np.ndarray, text: str = "", signals: dict[str, float] | None = None) -> dict[str, float]:
+        self.seen = (text, dict(signals or {}))
+        return {}
 
 
 def features(engine, items) -> tuple[np.ndarray, list[dict[str, float]], np.ndarray]:
-    """(the question embeddings, their retrieval signals, their labels)."""
-    texts, values, labels = examples(engine, items)
+    """(the question embeddings, their retrieval signals, their labels), as the engine computes them
+    for its coverage model, with thresholds and classifiers off (`eval.calibrate.thresholds_off`).
+    A question the patterns alone decide (a crisis signal, say) never reaches the model and is left out."""
+    recorder = _Recorder()
+    texts, values, labels = [], [], []
+    with thresholds_off(engine, coverage=recorder):
+        for it in items:
+            if it.expect not in ("answer", "not_in_sources"):
+                continue
+            recorder.seen = None
+            engine.answer(it.question, [t.model_dump() for t in it.history])
+            if recorder.seen is None:
+                continue
+            texts.append(recorder.seen[0])
+            values.append(recorder.seen[1])
+            labels.append("covered" if it.expect == "answer" else "not_in_sources")
+    # encoded in one batch, as the shipped model was trained (the engine encodes one or two at a time)
     return (engine.encoder.encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)), values, np.array(labels)
 
 
@@ -63,7 +66,7 @@ def fit(embeddings: np.ndarray, values: list[dict[str, float]], y: np.ndarray, m
         raw = np.array([[v[n] for n in SIGNALS] for v in values], dtype=np.float32)
         scale = raw.std(axis=0)
         signals = Signals(SIGNALS, raw.mean(axis=0), np.where(scale > 1e-6, scale, 1.0).astype(np.float32))
-        X = np.hstack([embeddings, np.array([signals.standardise(v) for v in values])])
+        X = np.hstack([embeddings, (raw - signals.mean) / signals.scale])
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
     cv = cross_val_predict(lr, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0), method="predict_proba")[:, 1]
     pos, neg = cv[y == "not_in_sources"], cv[y == "covered"]
