@@ -1,4 +1,4 @@
-"""`python -m eval run|compare|export|calibrate|train-safety|train-coverage|train-ranker|bench|load|ablation`: evaluation from the command line.
+"""`python -m eval run|compare|export|calibrate|train-safety|train-coverage|train-ranker|bench|load|ablation|embedders`: evaluation from the command line.
 
 Exit status: 0 success; 1 a --fail-under/--fail-over threshold was missed; 2 bad input (a malformed
 question set, a missing run folder, an unreachable server, a missing index or model).
@@ -262,6 +262,13 @@ def cmd_ablation(args) -> int:
     return 0
 
 
+def cmd_embedders(args) -> int:
+    from eval.embedders import compare
+
+    print(compare(args.sets, args.model, args.split), end="")
+    return 0
+
+
 def cmd_load(args) -> int:
     from eval.load import main as load_main
 
@@ -319,6 +326,10 @@ def parser() -> argparse.ArgumentParser:
     abl = sub.add_parser("ablation", help="retrieval modes with and without history handling, as a table")
     abl.add_argument("set")
     abl.add_argument("--split")
+    emb = sub.add_parser("embedders", help="dense retrieval with the configured embedding model against other model folders")
+    emb.add_argument("sets", nargs="+")
+    emb.add_argument("--model", action="append", default=[], metavar="PATH", help="a local sentence-transformers model folder; repeatable")
+    emb.add_argument("--split", help="only items of this split")
     load = sub.add_parser("load", help="bounded load test of the API on 127.0.0.1, with an optional memory soak")
     load.add_argument("--out", required=True)
     load.add_argument("--requests", type=int, default=320, help="requests per concurrency level")
@@ -339,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.documents import DocumentError
 
     commands = {"run": cmd_run, "compare": cmd_compare, "export": cmd_export, "calibrate": cmd_calibrate,
-                "train-safety": cmd_train_safety, "train-coverage": cmd_train_coverage, "train-ranker": cmd_train_ranker, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation}
+                "train-safety": cmd_train_safety, "train-coverage": cmd_train_coverage, "train-ranker": cmd_train_ranker, "bench": cmd_bench, "load": cmd_load, "ablation": cmd_ablation, "embedders": cmd_embedders}
     try:
         return commands[args.command](args)
     except (SetError, ModelError, IndexProblem, DocumentError, SettingsError, RemoteError, CompareError, GateError, ClassifierError) as exc:

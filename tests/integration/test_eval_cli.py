@@ -187,3 +187,23 @@ def test_ablation_compares_the_modes_and_the_reordering(tmp_path):
     assert names[:6] == [f"{m}, history {h}" for m in ("dense", "bm25", "hybrid") for h in ("off", "on")]
     assert len(names) == 8 and names[6].startswith("hybrid, history on, fused order")
     assert names[7].startswith("hybrid, history on, previous reply not read")
+
+
+def test_embedders_compares_models_on_dense_retrieval(tmp_path):
+    from index.embedder import default_model_path
+
+    rows = [GOOD, {"id": "q2", "question": "is ketamine addictive?", "expect": "answer",
+                   "evidence": ["less addictive than opioids"], "split": "tune"},
+            {"id": "q3", "question": "and for ocd?", "expect": "answer", "evidence": ["obsessive-compulsive disorder"],
+             "history": [{"role": "user", "content": "does it help ptsd"}, {"role": "assistant", "content": "..."}]}]
+    path = str(write_set(tmp_path / "mine.jsonl", rows))
+    p = run_cli("embedders", path, "--model", str(default_model_path()))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("2 single-turn answerable questions")  # the follow-up is left out
+    table = [[c.strip() for c in line.split("|")[1:-1]] for line in p.stdout.splitlines() if line.startswith("| ")]
+    assert [r[:2] for r in table[2:]] == [["mine", "2"], ["all", "2"]]
+    assert table[3][2:5] == table[3][5:8]  # the same model twice ranks the same
+    bad = run_cli("embedders", path, "--model", str(tmp_path))
+    assert bad.returncode == 2 and "no sentence-transformers model" in bad.stderr
+    none = run_cli("embedders", str(write_set(tmp_path / "crisis.jsonl", [{"id": "c", "question": "q", "expect": "crisis"}])))
+    assert none.returncode == 2 and "no single-turn answerable questions" in none.stderr
