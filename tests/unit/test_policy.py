@@ -146,12 +146,6 @@ def test_a_classifier_dosing_call_stands_unless_nothing_in_the_message_could_car
     ("j'ai écrit des lettres à mes enfants, tout est prêt", "crisis"),
     ("ich habe heute Briefe an meine Kinder geschrieben", "crisis"),
     ("escribí una carta a mi seguro para que cubra la ketamina", "on_topic"),
-])
-def test_reading_about_and_describing_are_not_first_person(message, kind):
-    assert classify(message).kind == kind
-
-
-@pytest.mark.parametrize("message, kind", [
     # what someone else says ketamine does for suicidal thoughts asks for information
     ("my cousin says ketamine can stop suicidal thoughts super fast, is that actually real?", "on_topic"),
     ("my friend says i seem suicidal lately", "crisis"),
@@ -160,9 +154,10 @@ def test_reading_about_and_describing_are_not_first_person(message, kind):
     ("est-ce que la kétamine aide pour les pensées suicidaires ?", "on_topic"),
     ("tengo pensamientos suicidas todos los días", "crisis"),
     ("pensamientos suicidas otra vez, no puedo más", "crisis"),
+    ("pensamientos suicidas todo el día, necesito ayuda", "crisis"),
     ("j'ai encore des pensées suicidaires", "crisis"),
 ])
-def test_suicidal_thoughts_as_a_topic_or_as_ones_own(message, kind):
+def test_reading_about_and_describing_are_not_first_person(message, kind):
     assert classify(message).kind == kind
 
 
