@@ -38,12 +38,14 @@ def _figures(ranks: list[int]) -> str:
 
 
 def compare(set_paths: list[str], model_paths: list[str], split: str | None = None) -> str:
+    from app.settings import load_settings
     from eval.schema import SetError, load_set
     from index.embedder import SentenceEncoder
     from kb.documents import load_documents
     from kb.passages import build_passages
 
-    passages = build_passages(load_documents())
+    settings = load_settings()  # the deployment's documents and model, as the engine loads them
+    passages = build_passages(load_documents(settings.docs_dir))
     questions = []
     for path in set_paths:
         for item in load_set(path):
@@ -51,10 +53,11 @@ def compare(set_paths: list[str], model_paths: list[str], split: str | None = No
                 questions.append((Path(path).stem, item.question, item.evidence))
     if not questions:
         raise SetError(f"no single-turn answerable questions in {', '.join(set_paths)}")
-    models = [("configured", None)] + [(Path(p).name, p) for p in model_paths]
+    # every folder checked before any encoding, so a wrong path fails at once
+    encoders = [("configured", SentenceEncoder(settings.model_path))] + [(Path(p).name, SentenceEncoder(p)) for p in model_paths]
     results = []
-    for name, path in models:
-        ranks, ms = _ranks(SentenceEncoder(path), passages, questions)
+    for name, encoder in encoders:
+        ranks, ms = _ranks(encoder, passages, questions)
         results.append((name, ranks, ms))
         print(f"  done: {name} ({ms:.1f} ms per question)", file=sys.stderr)
     sets = list(results[0][1])
