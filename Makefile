@@ -82,7 +82,7 @@ gate: setup
 	$(call gate_set,lay7,--fail-under retrieval_recall@3=0.85 --fail-under grounded_answer_rate=0.85 --fail-under abstention_accuracy=0.55 --fail-over wrong_abstention_rate=0.05)
 	$(call gate_set,lay8,--fail-under retrieval_recall@3=0.85 --fail-under grounded_answer_rate=0.8 --fail-under abstention_accuracy=0.55 --fail-over wrong_abstention_rate=0.1 \
 	  --fail-over on_topic_out_of_scope_rate=0.03)
-	$(call gate_set,lay9,--fail-under retrieval_recall@3=0.85 --fail-under grounded_answer_rate=0.8 --fail-under abstention_accuracy=0.6 --fail-over wrong_abstention_rate=0.06 \
+	$(call gate_set,lay9,--fail-under retrieval_recall@3=0.85 --fail-under grounded_answer_rate=0.8 --fail-under abstention_accuracy=0.6 --fail-over wrong_abstention_rate=0.07 \
 	  --fail-over on_topic_out_of_scope_rate=0.03)
 	$(call gate_set,lay10,--fail-under retrieval_recall@3=0.9 --fail-under grounded_answer_rate=0.85 --fail-under abstention_accuracy=0.6 --fail-over wrong_abstention_rate=0.05 \
 	  --fail-over on_topic_out_of_scope_rate=0.03)

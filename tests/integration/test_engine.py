@@ -38,6 +38,20 @@ def test_typo_and_lay_words_still_find_the_answer(engine):
     _assert_verbatim(reply)
 
 
+@pytest.mark.parametrize("question, quoted", [
+    ("¿la ketamina puede causar adicción?", "addict"),                   # Spanish: addiction, passage on risks
+    ("est-ce que la kétamine abîme la mémoire ?", "short-term memory"),   # French: side effects
+    ("wie lange dauert so eine ketamin-infusion?", "90 minutes"),          # German: the visit
+])
+def test_questions_in_other_languages_find_the_passage_that_answers(engine, question, quoted):
+    """The model is English-only; the glossary's English for the foreign key terms is what finds
+    the passage (with the former 17-term glossary, two of these three got no answer)."""
+    reply = engine.answer(question)
+    assert reply.kind == "answer", reply.reason
+    assert quoted in reply.text
+    _assert_verbatim(reply)
+
+
 def test_follow_up_uses_the_conversation(engine):
     history = [{"role": "user", "content": "Does ketamine help people with OCD?"},
                {"role": "assistant", "content": "A trial of 15 patients with OCD found effects lasting over a week."}]

@@ -111,3 +111,38 @@ def test_expand_uses_speller_and_synonyms(speller):
     assert expand("Does ketamin help anxeity?", None).startswith("does ketamin help anxeity?")
     # a lay phrase brings in the source words (synonyms.toml: "nose spray" -> esketamine nasal spray)
     assert "esketamine nasal spray" in expand("is there a nose spray", None)
+
+
+def test_glossary_keys_never_match_the_english_sources():
+    """The glossary adds English for foreign words; a key that matched English text would pad
+    every English question that used that word (and mark it as covered by the sources)."""
+    from app.query import load_glossary
+    from kb.documents import load_documents
+
+    text = " ".join(fold(d.text) for d in load_documents())
+    matched = [(pat.pattern[:40], m.group(0)) for pat, _ in load_glossary() for m in pat.finditer(text)]
+    assert matched == []
+
+
+@pytest.mark.parametrize("question, english", [
+    ("a cetamina vicia?", "addiction"),
+    ("est-ce que la kétamine rend dépendant ?", "addiction"),
+    ("¿la ketamina afecta la memoria?", "memory"),
+    ("wie lange dauert eine ketamin-infusion?", "90 minutes"),
+    ("quais são os riscos da cetamina?", "side effects"),
+    ("mi hermano tuvo problemas con las drogas, ¿puede usar ketamina?", "substance abuse"),
+])
+def test_foreign_key_terms_bring_the_sources_english(question, english):
+    from app.query import translate_terms
+
+    assert english in translate_terms(question)
+    assert english in expand(question, None)
+
+
+def test_uncovered_foreign_words_stay_untranslated():
+    """Cost and insurance are not in the sources: their words must not be made to look covered."""
+    from app.query import translate_terms
+
+    for question in ("¿cuánto cuesta la ketamina?", "quel est le prix d'une séance ?", "zahlt die krankenkasse?"):
+        assert "cost" not in translate_terms(question) and "insurance" not in translate_terms(question)
+    assert translate_terms("¿cuánto cuesta la ketamina?") == "ketamine"
