@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.policy import classify, normalise
+from app.policy import classify, has_topic, load_rules, normalise
 
 USER = "user"
 
@@ -95,6 +95,10 @@ def turn(text: str) -> dict:
     ("can i take ketamine with his meds", "refuse_dosing"),
     ("wie viele ketamin-behandlungen bekommen patienten laut dem artikel?", "on_topic"),
     ("wie viel ketamin soll ich nehmen", "refuse_dosing"),
+    # catching up a missed dose in French is dosing advice; catching a missed bus is not
+    ("j'ai raté celle de mardi, je la rattrape jeudi ou je saute ?", "refuse_dosing"),
+    ("je peux rattraper ma séance demain ?", "refuse_dosing"),
+    ("j'ai raté le bus, je le rattrape comment ?", "on_topic"),
 ])
 def test_contrast_cases(message, kind):
     assert classify(message).kind == kind
@@ -168,3 +172,15 @@ def test_a_schedule_question_reads_the_treatment_from_the_conversation():
     assert classify(message).kind == "on_topic"  # with no treatment in sight, a schedule is anything's
     assert classify("should i follow that exactly", [turn("what does a normal course of ketamine look like"),
                                                      {"role": "assistant", "content": "..."}]).kind == "refuse_dosing"
+
+
+@pytest.mark.parametrize("message", [
+    "what does a typical course look like according to the article",
+    "¿qué dice el artículo sobre espaciar y reducir los tratamientos con el tiempo?",
+    "was steht im artikel über die behandlung?",
+])
+def test_asking_about_the_sources_is_on_their_subject(message):
+    """A message that names the article or the sources is about them, even with no subject word:
+    without this, the engine's "nothing on topic and nothing close" check sent these out of scope."""
+    assert has_topic(load_rules(), normalise(message))
+    assert not has_topic(load_rules(), normalise("write a text to my boss saying i'm sick"))
