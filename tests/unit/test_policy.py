@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.policy import classify, has_topic, load_rules, normalise
+from app.policy import classify, normalise
 
 USER = "user"
 
@@ -173,14 +173,3 @@ def test_a_schedule_question_reads_the_treatment_from_the_conversation():
     assert classify("should i follow that exactly", [turn("what does a normal course of ketamine look like"),
                                                      {"role": "assistant", "content": "..."}]).kind == "refuse_dosing"
 
-
-@pytest.mark.parametrize("message", [
-    "what does a typical course look like according to the article",
-    "¿qué dice el artículo sobre espaciar y reducir los tratamientos con el tiempo?",
-    "was steht im artikel über die behandlung?",
-])
-def test_asking_about_the_sources_is_on_their_subject(message):
-    """A message that names the article or the sources is about them, even with no subject word:
-    without this, the engine's "nothing on topic and nothing close" check sent these out of scope."""
-    assert has_topic(load_rules(), normalise(message))
-    assert not has_topic(load_rules(), normalise("write a text to my boss saying i'm sick"))
