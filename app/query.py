@@ -27,6 +27,9 @@ _FOLLOWUP_START = re.compile(
     rf"{_FOREIGN_OPENINGS})\b"
 )
 _FOREIGN_START = re.compile(rf"^(ok(ay)?\W+)?({_FOREIGN_OPENINGS})\b")  # also after an "ok"
+# An elliptical phrase that only makes sense against the previous question ("vs depression?", "for
+# depression tho?", "y para el toc?"): short, it follows on even when it names a topic of its own.
+_ELLIPSIS_START = re.compile(r"^(ok(ay)?\W+)?(vs\.?|versus|for|with|without|compared\s+(to|with)|than|para|pour|fur|mit|com|con|avec|contra|contre|gegen)\b")
 _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|there|then|one|same|ones|he|she|him|her|his)\b"
                        r"|\b(after|afterwards|before|too|either|instead|as well)\W*$")  # "can i drive home after?"
 
@@ -49,6 +52,8 @@ def is_followup(message: str, topic_words: frozenset[str]) -> bool:
         # English stop words do not thin out other languages, so those may run a little longer
         if len(content) <= (9 if _FOREIGN_START.match(m) else 6):
             return True
+    if _ELLIPSIS_START.match(m) and len(content) <= 3:
+        return True
     has_topic = any(w in topic_words for w in content)
     return len(content) <= 4 and (bool(_ANAPHORA.search(m)) or not has_topic)
 

@@ -91,6 +91,16 @@ def test_self_contained_question_is_not_followup():
     assert is_followup(long_q, TOPIC) is False
 
 
+def test_elliptical_phrase_follows_on_even_with_a_topic_word():
+    # "vs depression?" after "how long did one infusion help anxiety" names a topic, yet only makes
+    # sense against the previous question
+    assert is_followup("vs depression?", TOPIC) is True
+    assert is_followup("for depression tho?", TOPIC) is True
+    assert is_followup("y para el toc?", TOPIC) is True
+    # a whole question that happens to start with "for" stands alone
+    assert is_followup("for depression, how does ketamine compare with regular antidepressants in the long run?", TOPIC) is False
+
+
 def test_short_question_with_topic_word_is_not_followup():
     # 3 content words, no anaphora, and "ketamine" is a topic word
     assert is_followup("ketamine side effects", TOPIC) is False
