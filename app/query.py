@@ -28,7 +28,7 @@ _FOLLOWUP_START = re.compile(
 )
 _FOREIGN_START = re.compile(rf"^(ok(ay)?\W+)?({_FOREIGN_OPENINGS})\b")  # also after an "ok"
 # An elliptical phrase that only makes sense against the previous question ("vs depression?", "for
-# depression tho?", "y para el toc?"): short, it follows on even when it names a topic of its own.
+# depression tho?", "para el toc?"): short, it follows on even when it names a topic of its own.
 _ELLIPSIS_START = re.compile(r"^(ok(ay)?\W+)?(vs\.?|versus|for|with|without|compared\s+(to|with)|than|para|pour|fur|mit|com|con|avec|contra|contre|gegen)\b")
 _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|there|then|one|same|ones|he|she|him|her|his)\b"
                        r"|\b(after|afterwards|before|too|either|instead|as well)\W*$")  # "can i drive home after?"
@@ -64,17 +64,19 @@ def load_synonyms() -> tuple[tuple[re.Pattern, str], ...]:
     return tuple((re.compile(k), v) for k, v in data["expand"].items())
 
 
-@lru_cache(maxsize=1)
-def load_glossary() -> tuple[tuple[re.Pattern, str], ...]:
+@lru_cache(maxsize=2)
+def load_glossary(table: str = "terms") -> tuple[tuple[re.Pattern, str], ...]:
+    """`terms`: foreign words for what the sources say (they count as covered); `uncovered`:
+    foreign words for what the sources never discuss (they stay coverage gaps)."""
     data = tomllib.loads((DATA / "glossary.toml").read_text(encoding="utf-8"))
-    return tuple((re.compile(k), v) for k, v in data["terms"].items())
+    return tuple((re.compile(k), v) for k, v in data[table].items())
 
 
 @lru_cache(maxsize=1024)
 def translate_terms(text: str) -> str:
     """English words for the known key terms of a non-English question ("" if none)."""
     folded = fold(text)
-    return " ".join(v for pat, v in load_glossary() if pat.search(folded))
+    return " ".join(v for pat, v in (*load_glossary(), *load_glossary("uncovered")) if pat.search(folded))
 
 
 @lru_cache(maxsize=50_000)

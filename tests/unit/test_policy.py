@@ -172,4 +172,3 @@ def test_a_schedule_question_reads_the_treatment_from_the_conversation():
     assert classify(message).kind == "on_topic"  # with no treatment in sight, a schedule is anything's
     assert classify("should i follow that exactly", [turn("what does a normal course of ketamine look like"),
                                                      {"role": "assistant", "content": "..."}]).kind == "refuse_dosing"
-

@@ -96,7 +96,7 @@ def test_elliptical_phrase_follows_on_even_with_a_topic_word():
     # sense against the previous question
     assert is_followup("vs depression?", TOPIC) is True
     assert is_followup("for depression tho?", TOPIC) is True
-    assert is_followup("y para el toc?", TOPIC) is True
+    assert is_followup("para el toc?", TOPIC) is True
     # a whole question that happens to start with "for" stands alone
     assert is_followup("for depression, how does ketamine compare with regular antidepressants in the long run?", TOPIC) is False
 
@@ -130,7 +130,8 @@ def test_glossary_keys_never_match_the_english_sources():
     from kb.documents import load_documents
 
     text = " ".join(fold(d.text) for d in load_documents())
-    matched = [(pat.pattern[:40], m.group(0)) for pat, _ in load_glossary() for m in pat.finditer(text)]
+    keys = (*load_glossary(), *load_glossary("uncovered"))
+    matched = [(pat.pattern[:40], m.group(0)) for pat, _ in keys for m in pat.finditer(text)]
     assert matched == []
 
 
@@ -149,10 +150,20 @@ def test_foreign_key_terms_bring_the_sources_english(question, english):
     assert english in expand(question, None)
 
 
-def test_uncovered_foreign_words_stay_untranslated():
-    """Cost and insurance are not in the sources: their words must not be made to look covered."""
+def test_uncovered_foreign_words_get_english_but_stay_gaps():
+    """Cost and insurance are not in the sources: their words get English (so the model reads the
+    question as an English speaker's) but are never counted as words the sources use."""
+    from app.coverage import _covered_spans
     from app.query import translate_terms
 
-    for question in ("¿cuánto cuesta la ketamina?", "quel est le prix d'une séance ?", "zahlt die krankenkasse?"):
-        assert "cost" not in translate_terms(question) and "insurance" not in translate_terms(question)
-    assert translate_terms("¿cuánto cuesta la ketamina?") == "ketamine"
+    for question, english, word in (("¿cuánto cuesta la ketamina?", "cost", "cuesta"),
+                                    ("quel est le prix d'une séance ?", "cost", "prix"),
+                                    ("zahlt die krankenkasse?", "insurance", "krankenkasse"),
+                                    ("¿el seguro médico cubre el tratamiento con ketamina?", "insurance", "seguro"),
+                                    ("meu seguro paga a cetamina?", "", "seguro")):
+        assert english in translate_terms(question)
+        text = fold(question)
+        at = text.index(word)
+        assert not any(s <= at < e for s, e in _covered_spans(text)), (question, word)
+    assert "safe" not in translate_terms("¿el seguro médico cubre el tratamiento con ketamina?")
+    assert "safe" in translate_terms("¿es seguro usar ketamina?")  # "seguro" as safe still is
