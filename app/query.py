@@ -74,7 +74,8 @@ def load_glossary(table: str = "terms") -> tuple[tuple[re.Pattern, str], ...]:
 
 @lru_cache(maxsize=1024)
 def translate_terms(text: str) -> str:
-    """English words for the known key terms of a non-English question ("" if none)."""
+    """English words for the known key terms of a non-English question, covered by the sources
+    or not ("" if none)."""
     folded = fold(text)
     return " ".join(v for pat, v in (*load_glossary(), *load_glossary("uncovered")) if pat.search(folded))
 
