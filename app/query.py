@@ -64,12 +64,17 @@ def load_synonyms() -> tuple[tuple[re.Pattern, str], ...]:
     return tuple((re.compile(k), v) for k, v in data["expand"].items())
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=1)
+def _glossary() -> dict[str, tuple[tuple[re.Pattern, str], ...]]:
+    """Every table of glossary.toml, compiled; the file is read once."""
+    data = tomllib.loads((DATA / "glossary.toml").read_text(encoding="utf-8"))
+    return {table: tuple((re.compile(k), v) for k, v in keys.items()) for table, keys in data.items()}
+
+
 def load_glossary(table: str = "terms") -> tuple[tuple[re.Pattern, str], ...]:
     """`terms`: foreign words for what the sources say (they count as covered); `uncovered`:
     foreign words for what the sources never discuss (they stay coverage gaps)."""
-    data = tomllib.loads((DATA / "glossary.toml").read_text(encoding="utf-8"))
-    return tuple((re.compile(k), v) for k, v in data[table].items())
+    return _glossary()[table]
 
 
 @lru_cache(maxsize=1024)
@@ -77,7 +82,7 @@ def translate_terms(text: str) -> str:
     """English words for the known key terms of a non-English question, covered by the sources
     or not ("" if none)."""
     folded = fold(text)
-    return " ".join(v for pat, v in (*load_glossary(), *load_glossary("uncovered")) if pat.search(folded))
+    return " ".join(v for table in ("terms", "uncovered") for pat, v in load_glossary(table) if pat.search(folded))
 
 
 @lru_cache(maxsize=50_000)

@@ -1,6 +1,6 @@
 import pytest
 
-from app.query import Speller, edit_distance, expand, fold, is_followup
+from app.query import Speller, edit_distance, expand, fold, is_followup, load_glossary, translate_terms
 
 VOCAB = {"ketamine": 50, "anxiety": 30, "instance": 10, "infusion": 5, "axes": 3}
 TOPIC = frozenset({"ketamine", "anxiety", "depression", "ocd", "infusion"})
@@ -126,7 +126,6 @@ def test_expand_uses_speller_and_synonyms(speller):
 def test_glossary_keys_never_match_the_english_sources():
     """The glossary adds English for foreign words; a key that matched English text would pad
     every English question that used that word (and mark it as covered by the sources)."""
-    from app.query import load_glossary
     from kb.documents import load_documents
 
     text = " ".join(fold(d.text) for d in load_documents())
@@ -144,8 +143,6 @@ def test_glossary_keys_never_match_the_english_sources():
     ("mi hermano tuvo problemas con las drogas, ¿puede usar ketamina?", "substance abuse"),
 ])
 def test_foreign_key_terms_bring_the_sources_english(question, english):
-    from app.query import translate_terms
-
     assert english in translate_terms(question)
     assert english in expand(question, None)
 
@@ -154,8 +151,6 @@ def test_uncovered_foreign_words_get_english_but_stay_gaps():
     """Cost and insurance are not in the sources: their words get English (so the model reads the
     question as an English speaker's) but are never counted as words the sources use."""
     from app.coverage import _covered_spans
-    from app.query import translate_terms
-
     for question, english, word in (("¿cuánto cuesta la ketamina?", "cost", "cuesta"),
                                     ("quel est le prix d'une séance ?", "cost", "prix"),
                                     ("zahlt die krankenkasse?", "insurance", "krankenkasse"),
