@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from app.classifier import SafetyModel, load_coverage, load_model
 from app.compose import HAND_SET, Ranker, around_said, by_best_unit, load_ranker, quoted_units, score_units, select
 from app.coverage import coverage_gaps, retrieval_signals
@@ -67,6 +69,19 @@ def clean_history(history: object, limit: int) -> list[dict]:
                 if isinstance(content, str) and content.strip():
                     turns.append({"role": role, "content": content[:limit]})
     return turns[-MAX_HISTORY_TURNS:]
+
+
+def coverage_vector(vecs: np.ndarray) -> np.ndarray:
+    """What the coverage model reads of a question: its embedding, and for a follow-up (searched
+    alone and with its context) the normalised mean of the two. The context embedding alone reads
+    the earlier, covered question as much as the new one ("does insurance pay for that?" after "how
+    is it given?"). Leave-one-set-out on the tune splits of the twenty-four sets, follow-ups' uncovered
+    questions caught went from 0.609 to 0.654 at 0.045 -> 0.035 wrongly flagged, single questions
+    unchanged (README: Abstention)."""
+    if len(vecs) < 2:
+        return vecs[-1]
+    mean = vecs[0] + vecs[-1]
+    return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
 
 
 def forget_messages() -> None:
@@ -229,7 +244,7 @@ class Engine:
         cal = self.calibration
         gap_open = bool(gaps) and sim < cal["gap_answer_threshold"]
         read = retrieval_signals(sim, margin, best_dense, hits[0].score if hits else 0.0, len(gaps), decision.has_topic, bool(turns))
-        uncovered = self.coverage.flags(vecs[-1], dense[-1], read).get("not_in_sources") if self.coverage else None
+        uncovered = self.coverage.flags(coverage_vector(vecs), dense[-1], read).get("not_in_sources") if self.coverage else None
         if best is None or sim < cal["answer_threshold"] or gap_open or uncovered:
             related = tuple(h for h in hits[:2] if h.dense >= cal["related_floor"])
             why = (f"the sources never mention {', '.join(repr(g) for g in gaps[:3])}" if gap_open

@@ -2,7 +2,8 @@
 
 Answerable questions (`expect: answer`) against on-topic questions the sources do not cover
 (`expect: not_in_sources`), tune split only. Each question is read the way the engine reads it: on
-its own, or with the previous user turn when it is a follow-up. Logistic regression over the query
+its own, or for a follow-up as the mean of its embedding alone and with the previous user turn
+(`app.engine.coverage_vector`). Logistic regression over the query
 embedding and, beside it, the retrieval signals of `app.coverage.SIGNALS` (the engine answers each
 question with its thresholds and classifiers switched off, as `eval calibrate` does, and what it
 shows its coverage model is recorded), standardised, classes balanced. The threshold is chosen on 5-fold
@@ -25,10 +26,10 @@ class _Recorder:
     """Stands in for the coverage model while collecting: keeps the text and signals the engine
     shows it (so training reads the numbers the model reads at run time) and flags nothing."""
 
-    seen: tuple[str, dict[str, float]] | None = None
+    seen: tuple[np.ndarray, str, dict[str, float]] | None = None
 
     def flags(self, vec: np.ndarray, text: str = "", signals: dict[str, float] | None = None) -> dict[str, float]:
-        self.seen = (text, dict(signals or {}))
+        self.seen = (np.asarray(vec, dtype=np.float32).reshape(-1), text, dict(signals or {}))
         return {}
 
 
@@ -37,7 +38,7 @@ def features(engine, items) -> tuple[np.ndarray, list[dict[str, float]], np.ndar
     for its coverage model, with thresholds and classifiers off (`eval.calibrate.thresholds_off`).
     A question the patterns alone decide (a crisis signal, say) never reaches the model and is left out."""
     recorder = _Recorder()
-    texts, values, labels = [], [], []
+    vectors, values, labels = [], [], []
     with thresholds_off(engine, coverage=recorder):
         for it in items:
             if it.expect not in ("answer", "not_in_sources"):
@@ -46,11 +47,11 @@ def features(engine, items) -> tuple[np.ndarray, list[dict[str, float]], np.ndar
             engine.answer(it.question, [t.model_dump() for t in it.history])
             if recorder.seen is None:
                 continue
-            texts.append(recorder.seen[0])
-            values.append(recorder.seen[1])
+            vectors.append(recorder.seen[0])
+            values.append(recorder.seen[2])
             labels.append("covered" if it.expect == "answer" else "not_in_sources")
-    # encoded in one batch, as the shipped model was trained (the engine encodes one or two at a time)
-    return (engine.encoder.encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)), values, np.array(labels)
+    # the vectors the engine handed over (`app.engine.coverage_vector`), so training reads what the model reads
+    return (np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)), values, np.array(labels)
 
 
 def fit(embeddings: np.ndarray, values: list[dict[str, float]], y: np.ndarray, model_id: str, max_wrong: float = 0.03,

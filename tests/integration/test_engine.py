@@ -179,3 +179,26 @@ def test_stale_index_is_detected(settings, real_index_dir, tmp_path):
     (docs / "extra.txt").write_text("A New Document\n\nKetamine is discussed here in one more sentence.\n")
     with pytest.raises(IndexProblem, match="documents have changed"):
         Engine.load(settings.model_copy(update={"docs_dir": docs}))
+
+
+def test_the_coverage_model_is_shown_what_training_records(engine):
+    """A single question's own embedding; a follow-up's mean of its embeddings alone and with the
+    previous turn, which is also what `eval train-coverage` records (the same object is shown)."""
+    import numpy as np
+
+    from eval.calibrate import thresholds_off
+    from eval.train_coverage import _Recorder
+
+    recorder = _Recorder()
+    history = [{"role": "user", "content": "how is ketamine given for depression?"}]
+    with thresholds_off(engine, coverage=recorder):
+        engine.answer("Does insurance pay for ketamine infusions?")
+        single = recorder.seen[0]
+        engine.answer("and does insurance pay for that?", history)
+        follow = recorder.seen[0]
+    _, _, queries, dense = engine.prepare("and does insurance pay for that?", history)
+    assert len(queries) == 2  # read as a follow-up
+    alone, context = engine.encoder.encode(dense)
+    assert np.allclose(single, engine.encoder.encode([engine.dense_text("Does insurance pay for ketamine infusions?")])[0], atol=1e-5)
+    assert np.allclose(follow, (alone + context) / np.linalg.norm(alone + context), atol=1e-5)
+    assert not np.allclose(follow, context, atol=1e-3)

@@ -96,3 +96,14 @@ def test_retrieval_signals_are_named_numbers():
     assert tuple(s) == SIGNALS
     assert s["has_gap"] == 1.0 and s["gaps"] == 3.0  # many gap words count as a few
     assert retrieval_signals(0.4, 0.1, 0.5, 0.03, 0, False, True)["has_gap"] == 0.0
+
+
+def test_the_coverage_model_reads_a_follow_up_halfway_between_alone_and_in_context():
+    from app.engine import coverage_vector
+
+    alone, context = np.array([1.0, 0, 0, 0], dtype=np.float32), np.array([0, 1.0, 0, 0], dtype=np.float32)
+    assert np.array_equal(coverage_vector(np.stack([alone])), alone)
+    mean = coverage_vector(np.stack([alone, context]))
+    assert np.isclose(np.linalg.norm(mean), 1.0)  # unit length, as the embeddings it was trained on
+    assert np.isclose(mean @ alone, mean @ context) and mean @ alone > 0.7  # equally close to both
+    assert mean.dtype == np.float32
