@@ -23,8 +23,8 @@ from eval.train_safety import lowest_threshold
 
 
 class _Recorder:
-    """Stands in for the coverage model while collecting: keeps the text and signals the engine
-    shows it (so training reads the numbers the model reads at run time) and flags nothing."""
+    """Stands in for the coverage model while collecting: keeps the vector, text and signals the
+    engine shows it (so training reads the numbers the model reads at run time) and flags nothing."""
 
     seen: tuple[np.ndarray, str, dict[str, float]] | None = None
 

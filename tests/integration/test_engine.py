@@ -183,7 +183,7 @@ def test_stale_index_is_detected(settings, real_index_dir, tmp_path):
 
 def test_the_coverage_model_is_shown_what_training_records(engine):
     """A single question's own embedding; a follow-up's mean of its embeddings alone and with the
-    previous turn, which is also what `eval train-coverage` records (the same object is shown)."""
+    previous turn: what `eval train-coverage` records and learns from is what the model reads."""
     import numpy as np
 
     from eval.calibrate import thresholds_off
