@@ -23,13 +23,13 @@ from eval.train_safety import lowest_threshold
 
 
 class _Recorder:
-    """Stands in for the coverage model while collecting: keeps the vector, text and signals the
-    engine shows it (so training reads the numbers the model reads at run time) and flags nothing."""
+    """Stands in for the coverage model while collecting: keeps the vector and signals the engine
+    shows it (so training reads the numbers the model reads at run time) and flags nothing."""
 
-    seen: tuple[np.ndarray, str, dict[str, float]] | None = None
+    seen: tuple[np.ndarray, dict[str, float]] | None = None
 
     def flags(self, vec: np.ndarray, text: str = "", signals: dict[str, float] | None = None) -> dict[str, float]:
-        self.seen = (np.asarray(vec, dtype=np.float32).reshape(-1), text, dict(signals or {}))
+        self.seen = (np.asarray(vec, dtype=np.float32).reshape(-1), dict(signals or {}))
         return {}
 
 
@@ -47,8 +47,9 @@ def features(engine, items) -> tuple[np.ndarray, list[dict[str, float]], np.ndar
             engine.answer(it.question, [t.model_dump() for t in it.history])
             if recorder.seen is None:
                 continue
-            vectors.append(recorder.seen[0])
-            values.append(recorder.seen[2])
+            vector, signals = recorder.seen
+            vectors.append(vector)
+            values.append(signals)
             labels.append("covered" if it.expect == "answer" else "not_in_sources")
     # the vectors the engine handed over (`app.engine.coverage_vector`), so training reads what the model reads
     return (np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)), values, np.array(labels)

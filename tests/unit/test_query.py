@@ -1,5 +1,6 @@
 import pytest
 
+from app.coverage import _covered_spans
 from app.query import Speller, edit_distance, expand, fold, is_followup, load_glossary, translate_terms
 
 VOCAB = {"ketamine": 50, "anxiety": 30, "instance": 10, "infusion": 5, "axes": 3}
@@ -150,7 +151,6 @@ def test_foreign_key_terms_bring_the_sources_english(question, english):
 def test_uncovered_foreign_words_get_english_but_stay_gaps():
     """Cost and insurance are not in the sources: their words get English (so the model reads the
     question as an English speaker's) but are never counted as words the sources use."""
-    from app.coverage import _covered_spans
     for question, english, word in (("¿cuánto cuesta la ketamina?", "cost", "cuesta"),
                                     ("quel est le prix d'une séance ?", "cost", "prix"),
                                     ("zahlt die krankenkasse?", "insurance", "krankenkasse"),
